@@ -1,0 +1,1 @@
+"""Peer Bearing: an anonymous forum for people in recovery."""

@@ -1,0 +1,105 @@
+"""The `peerbearing` command. Every subcommand honours DATABASE_URL."""
+
+import argparse
+import sys
+
+from app.config import PROJECT_ROOT, get_settings
+
+
+def migrate(url: str | None = None) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["configure_logger"] = False
+    if url:
+        cfg.attributes["url"] = url
+    command.upgrade(cfg, "head")
+
+
+def _serve(args) -> None:
+    import uvicorn
+
+    get_settings().check()
+    # No access log: it would write every visitor's IP address.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+def _promote(args) -> None:
+    from app.db import new_session
+    from app.services import accounts
+
+    with new_session(write=True) as session:
+        user = accounts.set_role(session, pseudonym=args.pseudonym, role=args.role)
+        print(f"{user.pseudonym} is now {user.role}.")
+
+
+def _seed(args) -> None:
+    from app.db import new_session
+    from app.services import demo
+
+    with new_session(write=True) as session:
+        if args.if_empty and not demo.is_empty(session):
+            print("The forum already has threads; no demo content added.")
+            return
+        made = demo.seed(session, threads=args.threads, replies=args.replies, reactions=args.reactions)
+        print(f"Added {made} demo threads with {args.replies} replies each.")
+
+
+def _resanitize(args) -> None:
+    from app.db import new_session
+    from app.services import text
+
+    with new_session(write=True) as session:
+        count = text.resanitize_all(session)
+        print(f"Re-rendered {count} posts with sanitiser policy {text.SANITIZER_VERSION}.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="peerbearing", description="Peer Bearing: run and look after the forum."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(
+        func=lambda a: migrate()
+    )
+    promote = sub.add_parser("promote", help="give an existing account a role")
+    promote.add_argument("pseudonym")
+    promote.add_argument("--role", required=True, choices=["member", "moderator", "admin"])
+    promote.set_defaults(func=_promote)
+    seed = sub.add_parser("seed-demo", help="fill the database with demo or benchmark content")
+    seed.add_argument("--threads", type=int, default=12)
+    seed.add_argument("--replies", type=int, default=4)
+    seed.add_argument("--reactions", type=int, default=3)
+    seed.add_argument("--if-empty", action="store_true", help="only when the forum has no threads yet")
+    seed.set_defaults(func=_seed)
+    sub.add_parser("resanitize", help="re-render every post with the current sanitiser").set_defaults(
+        func=_resanitize
+    )
+    args = parser.parse_args(argv)
+    from app.errors import DomainError
+
+    try:
+        args.func(args)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

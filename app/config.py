@@ -1,0 +1,41 @@
+"""Settings: environment variables prefixed PEERBEARING_, plus DATABASE_URL as is."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by Settings.check
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEERBEARING_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///peerbearing.db",
+        validation_alias=AliasChoices("DATABASE_URL", "PEERBEARING_DATABASE_URL"),
+    )
+    environment: str = "development"
+    secret_key: str = DEV_SECRET
+    secure_cookies: bool = True
+    session_days: int = 30
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    report_hide_threshold: int = 3
+    rate_limit_storage: str = "memory://"
+    rate_limits_enabled: bool = True
+    # argon2id cost; tests lower it, production keeps the library's defaults.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    page_size: int = 20
+
+    def check(self) -> None:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise RuntimeError("Refusing to start in production with the development secret key.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,74 @@
+"""Engine, sessions and the storage rules (SQLite pragmas, BEGIN IMMEDIATE for writes)."""
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> Engine:
+    settings = get_settings()
+    if is_sqlite(url):
+        # The driver's own transaction handling is turned off so we can emit BEGIN ourselves.
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            for pragma in (
+                "journal_mode=WAL",
+                "synchronous=FULL",  # acknowledged means durable
+                "foreign_keys=ON",
+                "busy_timeout=10000",
+                "secure_delete=ON",  # a deleted post's words do not linger in the file
+            ):
+                cur.execute(f"PRAGMA {pragma}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # Writers take the lock up front: a deferred read-then-write fails under several workers.
+            immediate = conn.get_execution_options().get("begin_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+def reset_engine() -> None:
+    """Forget the cached engine (tests and the CLI switch databases)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+def new_session(*, write: bool = False) -> Session:
+    engine = get_engine()
+    bind = engine.execution_options(begin_immediate=True) if write else engine
+    return Session(bind, expire_on_commit=False)
+
+
+def session_scope(*, write: bool = False) -> Iterator[Session]:
+    session = new_session(write=write)
+    try:
+        yield session
+    finally:
+        session.close()

@@ -1,0 +1,106 @@
+"""Request dependencies: the database session, who is asking, CSRF, and load-or-404."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app import db
+from app.errors import NotAllowed, SignInRequired
+from app.models import Post, Thread, User
+from app.security import csrf_for, csrf_ok, new_token
+from app.services import accounts, posting
+from app.web import SESSION_COOKIE, VISITOR_COOKIE
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    # POSTs write: on SQLite their transactions start with BEGIN IMMEDIATE.
+    yield from db.session_scope(write=request.method == "POST")
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A plain snapshot of who is asking, safe to render after any rollback."""
+
+    id: int
+    pseudonym: str
+    role: str
+    suspended_until: datetime | None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+
+def identify(request: Request, session: SessionDep) -> None:
+    """Runs for every route: sets request.state.user, .viewer and .csrf."""
+    found = accounts.user_for_token(session, request.cookies.get(SESSION_COOKIE))
+    request.state.user = None
+    request.state.viewer = None
+    if found:
+        user, login = found
+        request.state.user = user
+        request.state.viewer = Viewer(user.id, user.pseudonym, user.role, user.suspended_until)
+        binding = f"s:{login.token_hash}"
+    else:
+        visitor = request.cookies.get(VISITOR_COOKIE)
+        if not visitor or len(visitor) > 64:
+            visitor = new_token()
+            request.state.new_visitor = visitor
+        binding = f"v:{visitor}"
+    request.state.csrf_binding = binding
+    request.state.csrf = csrf_for(binding)
+    # End the read transaction now, so a slow step later does not hold a lock.
+    session.commit()
+
+
+async def require_csrf(request: Request) -> None:
+    """Every POST carries a token bound to this session; without it nothing changes (403)."""
+    given = request.headers.get("X-CSRF-Token")
+    if not given:
+        form = await request.form()
+        given = str(form.get("csrf_token") or "")
+    if not csrf_ok(getattr(request.state, "csrf_binding", ""), given):
+        raise NotAllowed(
+            "This form had expired or did not come from this site, so nothing was changed. "
+            "Please reload the page and try again."
+        )
+
+
+def current_user(request: Request) -> User:
+    user = getattr(request.state, "user", None)
+    if user is None:
+        raise SignInRequired("Please sign in first.")
+    return user
+
+
+def optional_user(request: Request) -> User | None:
+    return getattr(request.state, "user", None)
+
+
+def moderator_user(user: Annotated[User, Depends(current_user)]) -> User:
+    if not user.is_moderator:
+        raise NotAllowed("This page is for moderators.")
+    return user
+
+
+def load_thread(session: SessionDep, thread_id: int) -> Thread:
+    return posting.get_thread(session, thread_id)
+
+
+def load_post(session: SessionDep, post_id: int) -> Post:
+    return posting.get_post(session, post_id)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+ModeratorUser = Annotated[User, Depends(moderator_user)]
+ThreadDep = Annotated[Thread, Depends(load_thread)]
+PostDep = Annotated[Post, Depends(load_post)]
+CSRF = Depends(require_csrf)

@@ -1,0 +1,62 @@
+"""create_app(): settings, middleware, routers, error handlers, static files."""
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.config import PROJECT_ROOT, get_settings
+from app.deps import identify
+from app.errors import DomainError
+from app.routes import accounts, pages, reactions, threads
+from app.web import domain_error_handler, error_page, http_error_handler, server_error_handler
+
+MAX_BODY_BYTES = 256 * 1024
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    settings.check()
+    app = FastAPI(
+        title="Peer Bearing",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(identify)],
+    )
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next) -> Response:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            response = await error_page(request, 413)
+        else:
+            response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        else:
+            # Pages may show who is signed in: never stored by shared caches or devices.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    for module in (pages, accounts, threads, reactions):
+        app.include_router(module.router)
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, server_error_handler)
+    return app

@@ -1,0 +1,24 @@
+"""All tables, imported together so the metadata is complete (Alembic reads it)."""
+
+from app.models.base import metadata, utcnow
+from app.models.forum import Category, Post, PostStatus, Thread
+from app.models.moderation import ModAction, Report, ReportStatus
+from app.models.reaction import Reaction, ReactionKind
+from app.models.user import LoginSession, Role, User
+
+__all__ = [
+    "Category",
+    "LoginSession",
+    "ModAction",
+    "Post",
+    "PostStatus",
+    "Reaction",
+    "ReactionKind",
+    "Report",
+    "ReportStatus",
+    "Role",
+    "Thread",
+    "User",
+    "metadata",
+    "utcnow",
+]

@@ -1,0 +1,89 @@
+"""Categories, threads and posts."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.user import User
+
+NO_LAZY = {"lazy": "raise"}
+
+
+class PostStatus(StrEnum):
+    visible = "visible"
+    hidden_pending_review = "hidden_pending_review"
+    hidden = "hidden"
+    removed = "removed"
+    deleted = "deleted"
+
+
+class Category(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(60), nullable=False))
+    description: str = Field(default="", sa_column=Column(String(300), nullable=False, default=""))
+    position: int = Field(default=0)
+
+
+class Thread(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_thread_activity", "last_activity_at", "id"),
+        Index("ix_thread_category_activity", "category_id", "pinned", "last_activity_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_id: int = Field(sa_column=Column(Integer, ForeignKey("category.id"), nullable=False))
+    author_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True)
+    )
+    title: str = Field(sa_column=Column(String(150), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    last_activity_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    reply_count: int = Field(default=0)
+    pinned: bool = Field(default=False)
+    locked: bool = Field(default=False)
+    status: str = Field(default=PostStatus.visible, sa_column=Column(String(24), nullable=False))
+
+    category: Category = Relationship(sa_relationship_kwargs=NO_LAZY)
+    author: User | None = Relationship(sa_relationship_kwargs=NO_LAZY)
+
+
+class Post(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("thread_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("thread.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    position: int = Field(default=0)
+    body_source: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    sanitizer_version: int = Field(default=1)
+    content_note: str = Field(default="", sa_column=Column(String(120), nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    status: str = Field(default=PostStatus.visible, sa_column=Column(String(24), nullable=False))
+    # The moderator's reason, shown to the author of a removed or hidden post.
+    moderation_reason: str = Field(default="", sa_column=Column(String(500), nullable=False, default=""))
+    # Encouragement counts, kept equal to the reaction rows in the same transaction.
+    hug_count: int = Field(default=0)
+    strength_count: int = Field(default=0)
+    thanks_count: int = Field(default=0)
+    metoo_count: int = Field(default=0)
+    celebrate_count: int = Field(default=0)
+
+    thread: Thread = Relationship(sa_relationship_kwargs=NO_LAZY)
+    author: User | None = Relationship(sa_relationship_kwargs=NO_LAZY)
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == PostStatus.visible

@@ -1,0 +1,139 @@
+"""Joining, signing in and out, recovery, and the member's own page."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.deps import CSRF, CurrentUser, SessionDep
+from app.models import utcnow
+from app.services import accounts, reading
+from app.web import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    keep_form,
+    render,
+    safe_next,
+    see_other,
+    set_session_cookie,
+    wants_fragment,
+)
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+
+
+def _arrive(request: Request, target: str, token: str) -> Response:
+    """After sign-in: a fresh session cookie and on to where the member was going."""
+    if wants_fragment(request):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": target, "Vary": "HX-Request"})
+    else:
+        response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, token)
+    return response
+
+
+@router.get("/join", name="accounts:join_form")
+def join_form(request: Request, session: SessionDep) -> Response:
+    return render(request, "pages/join.html", {"suggestion": accounts.suggest_free_pseudonym(session)})
+
+
+@router.post("/join", name="accounts:join", dependencies=[CSRF])
+def join(
+    request: Request, session: SessionDep, pseudonym: Text = "", passphrase: Text = "", guidelines: Text = ""
+) -> Response:
+    keep_form(
+        request,
+        page="pages/join.html",
+        partial="partials/join_form.html",
+        target="join-form",
+        pseudonym=pseudonym,
+        guidelines=guidelines,
+        suggestion=pseudonym,
+    )
+    joined = accounts.join(
+        session, pseudonym=pseudonym, passphrase=passphrase, accepted_guidelines=guidelines == "yes"
+    )
+    token = accounts.start_session(session, user=joined.user)
+    # The recovery code is shown once, on this response, and never stored in the clear.
+    template = "partials/welcome.html" if wants_fragment(request) else "pages/welcome.html"
+    response = render(request, template, {"joined": joined})
+    set_session_cookie(response, token)
+    return response
+
+
+@router.get("/login", name="accounts:login_form")
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "pages/login.html", {"next": safe_next(next), "pseudonym": ""})
+
+
+@router.post("/login", name="accounts:login", dependencies=[CSRF])
+def login(
+    request: Request, session: SessionDep, pseudonym: Text = "", passphrase: Text = "", next: Text = "/"
+) -> Response:
+    keep_form(
+        request,
+        page="pages/login.html",
+        partial="partials/login_form.html",
+        target="login-form",
+        pseudonym=pseudonym,
+        next=safe_next(next),
+    )
+    # A session made before sign-in is never reused: sign_in issues a new id.
+    accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE))
+    _user, token = accounts.sign_in(session, pseudonym=pseudonym, passphrase=passphrase)
+    return _arrive(request, safe_next(next), token)
+
+
+@router.post("/logout", name="accounts:logout", dependencies=[CSRF])
+def logout(request: Request, session: SessionDep) -> Response:
+    accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE))
+    if wants_fragment(request):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": "/", "Vary": "HX-Request"})
+    else:
+        response = see_other(request, "pages:front")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/recover", name="accounts:recover_form")
+def recover_form(request: Request) -> Response:
+    return render(request, "pages/recover.html", {"pseudonym": ""})
+
+
+@router.post("/recover", name="accounts:recover", dependencies=[CSRF])
+def recover(
+    request: Request,
+    session: SessionDep,
+    pseudonym: Text = "",
+    recovery_code: Text = "",
+    passphrase: Text = "",
+) -> Response:
+    keep_form(
+        request,
+        page="pages/recover.html",
+        partial="partials/recover_form.html",
+        target="recover-form",
+        pseudonym=pseudonym,
+    )
+    user, code = accounts.recover(
+        session, pseudonym=pseudonym, recovery_code=recovery_code, passphrase=passphrase
+    )
+    token = accounts.start_session(session, user=user)
+    template = "partials/recovered.html" if wants_fragment(request) else "pages/recovered.html"
+    response = render(request, template, {"user": user, "recovery_code": code})
+    set_session_cookie(response, token)
+    return response
+
+
+@router.get("/me", name="accounts:me")
+def me(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    return render(
+        request,
+        "pages/me.html",
+        {
+            "user": user,
+            "suspended": user.is_suspended(utcnow()),
+            "threads": reading.threads_by(session, author=user),
+        },
+    )

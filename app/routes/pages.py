@@ -1,0 +1,53 @@
+"""Reading pages: front page, categories, guidelines, help, health."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy import text
+
+from app.config import PROJECT_ROOT
+from app.deps import SessionDep
+from app.services import reading
+from app.web import render, wants_fragment
+
+router = APIRouter()
+
+
+@router.get("/", name="pages:front")
+def front(request: Request, session: SessionDep, before: str | None = None) -> Response:
+    page = reading.latest_threads(session, before=before)
+    ctx = {"page": page, "list_route": "pages:front", "list_params": {}}
+    if wants_fragment(request):
+        return render(request, "partials/thread_list.html", ctx)
+    return render(request, "pages/front.html", {**ctx, "categories": reading.categories(session)})
+
+
+@router.get("/c/{slug}", name="pages:category")
+def category(request: Request, session: SessionDep, slug: str, before: str | None = None) -> Response:
+    found = reading.category(session, slug)
+    page = reading.category_threads(session, category=found, before=before)
+    ctx = {"page": page, "category": found, "list_route": "pages:category", "list_params": {"slug": slug}}
+    if wants_fragment(request):
+        return render(request, "partials/thread_list.html", ctx)
+    pinned = reading.pinned_threads(session, category=found) if not before else []
+    return render(request, "pages/category.html", {**ctx, "pinned": pinned})
+
+
+@router.get("/guidelines", name="pages:guidelines")
+def guidelines(request: Request) -> Response:
+    return render(request, "pages/guidelines.html")
+
+
+@router.get("/help", name="pages:help")
+def crisis_help(request: Request) -> Response:
+    return render(request, "pages/help.html")
+
+
+@router.get("/healthz", name="pages:health")
+def health(session: SessionDep) -> Response:
+    session.execute(text("SELECT 1"))
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/favicon.ico", name="pages:favicon", include_in_schema=False)
+def favicon() -> Response:
+    return FileResponse(PROJECT_ROOT / "static" / "favicon.svg", media_type="image/svg+xml")

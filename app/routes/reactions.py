@@ -1,0 +1,34 @@
+"""Encouragement: press or take back one kind on one post."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.deps import CSRF, CurrentUser, PostDep, SessionDep
+from app.services import reactions, reading
+from app.web import render, see_other, wants_fragment
+
+router = APIRouter()
+
+
+@router.post("/p/{post_id:int}/react/{kind}", name="reactions:toggle", dependencies=[CSRF])
+def toggle(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    post: PostDep,
+    kind: str,
+    want: Annotated[str, Form()] = "",
+) -> Response:
+    post = reactions.toggle(session, post=post, user=user, kind=kind, want=want)
+    if wants_fragment(request):
+        mine = reactions.pressed(session, post=post, user=user)
+        return render(request, "partials/reactions.html", {"post": post, "mine": mine})
+    return see_other(
+        request,
+        "threads:show",
+        thread_id=post.thread_id,
+        anchor=f"p{post.id}",
+        query={"after": reading.page_start_for(post.position)},
+    )

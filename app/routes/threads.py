@@ -1,0 +1,150 @@
+"""Threads and posts: read, start, reply, edit, delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.deps import CSRF, CurrentUser, OptionalUser, PostDep, SessionDep, ThreadDep
+from app.services import posting, reading
+from app.web import keep_form, location, render, see_other, wants_fragment
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+
+
+@router.get("/t/{thread_id:int}", name="threads:show")
+def show(
+    request: Request, session: SessionDep, reader: OptionalUser, thread_id: int, after: int | None = None
+) -> Response:
+    thread = reading.thread_with_category(session, thread_id)
+    page = reading.thread_posts(session, thread=thread, reader=reader, after=after)
+    ctx = {"thread": thread, "page": page}
+    if wants_fragment(request):
+        return render(request, "partials/post_list.html", ctx)
+    return render(request, "pages/thread.html", ctx)
+
+
+@router.get("/new", name="threads:new")
+def new_form(request: Request, session: SessionDep, user: CurrentUser, category: str = "") -> Response:
+    return render(
+        request, "pages/new_thread.html", {"categories": reading.categories(session), "category": category}
+    )
+
+
+@router.post("/new", name="threads:create", dependencies=[CSRF])
+def create(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    title: Text = "",
+    body: Text = "",
+    category: Text = "",
+    content_note: Text = "",
+) -> Response:
+    keep_form(
+        request,
+        page="pages/new_thread.html",
+        partial="partials/thread_form.html",
+        target="thread-form",
+        categories=reading.categories(session),
+        title=title,
+        body=body,
+        category=category,
+        content_note=content_note,
+    )
+    thread = posting.start_thread(
+        session, author=user, category_slug=category, title=title, body=body, content_note=content_note
+    )
+    if wants_fragment(request):
+        return location(request, "threads:show", thread_id=thread.id)
+    return see_other(request, "threads:show", thread_id=thread.id)
+
+
+@router.post("/t/{thread_id:int}/reply", name="threads:reply", dependencies=[CSRF])
+def reply(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    thread: ThreadDep,
+    body: Text = "",
+    content_note: Text = "",
+) -> Response:
+    keep_form(
+        request,
+        page="pages/reply.html",
+        partial="partials/reply_form.html",
+        target="reply-form",
+        thread=thread,
+        body=body,
+        content_note=content_note,
+    )
+    post = posting.reply(session, thread=thread, author=user, body=body, content_note=content_note)
+    if wants_fragment(request):
+        return render(request, "partials/reply_created.html", {"post": post, "thread": thread, "mine": set()})
+    return see_other(
+        request,
+        "threads:show",
+        thread_id=thread.id,
+        anchor=f"p{post.id}",
+        query={"after": reading.page_start_for(post.position)},
+    )
+
+
+@router.get("/p/{post_id:int}/edit", name="posts:edit_form")
+def edit_form(request: Request, user: CurrentUser, post: PostDep) -> Response:
+    return render(
+        request,
+        "pages/edit_post.html",
+        {"post": post, "body": post.body_source, "content_note": post.content_note},
+    )
+
+
+@router.post("/p/{post_id:int}/edit", name="posts:edit", dependencies=[CSRF])
+def edit(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    post: PostDep,
+    body: Text = "",
+    content_note: Text = "",
+) -> Response:
+    keep_form(
+        request,
+        page="pages/edit_post.html",
+        partial="partials/edit_form.html",
+        target="edit-form",
+        post=post,
+        body=body,
+        content_note=content_note,
+    )
+    posting.edit(session, post=post, author=user, body=body, content_note=content_note)
+    if wants_fragment(request):
+        return location(
+            request,
+            "threads:show",
+            thread_id=post.thread_id,
+            anchor=f"p{post.id}",
+            query={"after": reading.page_start_for(post.position)},
+        )
+    return see_other(
+        request,
+        "threads:show",
+        thread_id=post.thread_id,
+        anchor=f"p{post.id}",
+        query={"after": reading.page_start_for(post.position)},
+    )
+
+
+@router.post("/p/{post_id:int}/delete", name="posts:delete", dependencies=[CSRF])
+def delete(request: Request, session: SessionDep, user: CurrentUser, post: PostDep) -> Response:
+    posting.delete(session, post=post, author=user)
+    if wants_fragment(request):
+        return render(request, "partials/post.html", {"post": post, "mine": set(), "thread": None})
+    return see_other(
+        request,
+        "threads:show",
+        thread_id=post.thread_id,
+        anchor=f"p{post.id}",
+        query={"after": reading.page_start_for(post.position)},
+    )

@@ -1,0 +1,1 @@
+"""The rules of the forum. Functions over a session; never a Request."""

@@ -1,0 +1,194 @@
+"""Accounts without e-mail: join, sign in, sessions, recovery codes, roles."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.errors import InvalidInput, NotFound
+from app.models import LoginSession, Role, User, utcnow
+from app.security import new_token, token_hash
+from app.services import pseudonyms
+
+MIN_PASSPHRASE = 10
+MAX_PASSPHRASE = 1024
+_RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+WRONG_SIGN_IN = "That pseudonym and passphrase do not match. Please try again."
+
+
+@lru_cache
+def _hasher() -> PasswordHasher:
+    s = get_settings()
+    return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    return _hasher().hash("not-a-real-passphrase")
+
+
+def _verify(stored_hash: str, given: str) -> bool:
+    try:
+        return _hasher().verify(stored_hash, given)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher().hash(secret)
+
+
+def new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(20))
+    return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
+
+
+def _normal_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _passphrase_problem(passphrase: str) -> str | None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        return (
+            f"A passphrase is at least {MIN_PASSPHRASE} characters. A few words you will remember work well."
+        )
+    if len(passphrase) > MAX_PASSPHRASE:
+        return "That passphrase is longer than we can take."
+    return None
+
+
+@dataclass
+class Joined:
+    user: User
+    recovery_code: str
+
+
+def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelines: bool) -> Joined:
+    """Create an account; one transaction. The recovery code is returned once and stored hashed."""
+    errors = {}
+    if problem := pseudonyms.problem(pseudonym):
+        errors["pseudonym"] = problem
+    if problem := _passphrase_problem(passphrase):
+        errors["passphrase"] = problem
+    if not accepted_guidelines:
+        errors["guidelines"] = "Please read the community guidelines and tick the box to agree."
+    if not errors and session.scalar(select(User.id).where(User.pseudonym_key == pseudonyms.key(pseudonym))):
+        errors["pseudonym"] = "That pseudonym is taken. Try another, or take the suggested one."
+    if errors:
+        raise InvalidInput("Your account was not created yet.", fields=errors)
+    code = new_recovery_code()
+    user = User(
+        pseudonym=pseudonyms.normalize(pseudonym),
+        pseudonym_key=pseudonyms.key(pseudonym),
+        passphrase_hash=_hasher().hash(passphrase),
+        recovery_hash=_hasher().hash(_normal_code(code)),
+        role=Role.member,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise InvalidInput(
+            "Your account was not created yet.",
+            fields={"pseudonym": "That pseudonym was just taken. Try another."},
+        ) from None
+    return Joined(user=user, recovery_code=code)
+
+
+def authenticate(session: Session, *, pseudonym: str, passphrase: str) -> User:
+    user = session.scalar(select(User).where(User.pseudonym_key == pseudonyms.key(pseudonym)))
+    # Verify against a dummy hash when the name is unknown, so timing does not tell which names exist.
+    ok = _verify(user.passphrase_hash if user else _dummy_hash(), passphrase)
+    if not (user and ok):
+        raise InvalidInput(WRONG_SIGN_IN, fields={"passphrase": WRONG_SIGN_IN})
+    return user
+
+
+def start_session(session: Session, *, user: User) -> str:
+    """A new random session id at every sign-in; only its hash is stored. Commits."""
+    token = new_token()
+    now = utcnow()
+    days = get_settings().session_days
+    session.add(
+        LoginSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    session.commit()
+    return token
+
+
+def sign_in(session: Session, *, pseudonym: str, passphrase: str) -> tuple[User, str]:
+    user = authenticate(session, pseudonym=pseudonym, passphrase=passphrase)
+    if _hasher().check_needs_rehash(user.passphrase_hash):
+        user.passphrase_hash = _hasher().hash(passphrase)
+    return user, start_session(session, user=user)
+
+
+def user_for_token(
+    session: Session, token: str | None, *, now: datetime | None = None
+) -> tuple[User, LoginSession] | None:
+    if not token:
+        return None
+    now = now or utcnow()
+    row = session.execute(
+        select(User, LoginSession)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == token_hash(token), LoginSession.expires_at > now)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def end_session(session: Session, *, token: str | None) -> None:
+    """Sign out: the session row is deleted, so the cookie is worthless even if copied. Commits."""
+    if token:
+        session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+        session.commit()
+
+
+def recover(session: Session, *, pseudonym: str, recovery_code: str, passphrase: str) -> tuple[User, str]:
+    """Set a new passphrase with the one-time code; returns a fresh code. Ends every old session."""
+    wrong = "That pseudonym and recovery code do not match."
+    user = session.scalar(select(User).where(User.pseudonym_key == pseudonyms.key(pseudonym)))
+    ok = _verify(user.recovery_hash if user else _dummy_hash(), _normal_code(recovery_code))
+    if not (user and ok):
+        raise InvalidInput(wrong, fields={"recovery_code": wrong})
+    if problem := _passphrase_problem(passphrase):
+        raise InvalidInput("Your passphrase was not changed yet.", fields={"passphrase": problem})
+    code = new_recovery_code()
+    user.passphrase_hash = _hasher().hash(passphrase)
+    user.recovery_hash = _hasher().hash(_normal_code(code))
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    session.commit()
+    return user, code
+
+
+def set_role(session: Session, *, pseudonym: str, role: str) -> User:
+    if role not in Role.__members__:
+        raise InvalidInput(f"Unknown role {role!r}: use member, moderator or admin.")
+    user = session.scalar(select(User).where(User.pseudonym_key == pseudonyms.key(pseudonym)))
+    if user is None:
+        raise NotFound(f"No member is called {pseudonym!r}.")
+    user.role = Role(role)
+    session.commit()
+    return user
+
+
+def suggest_free_pseudonym(session: Session) -> str:
+    for _ in range(20):
+        name = pseudonyms.suggest()
+        if not session.scalar(select(User.id).where(User.pseudonym_key == pseudonyms.key(name))):
+            return name
+    return pseudonyms.suggest()

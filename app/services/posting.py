@@ -1,0 +1,146 @@
+"""Starting threads, replying, editing and deleting: validation, rules and one commit each."""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from app.models import Category, Post, PostStatus, Thread, User, utcnow
+from app.services import standing, text
+
+TITLE_MIN, TITLE_MAX = 3, 150
+NOTE_MAX = 120
+
+
+def _clean_body(body: str, content_note: str, errors: dict[str, str]) -> tuple[str, str]:
+    body = body.replace("\r\n", "\n").strip()
+    note = " ".join(content_note.split())
+    if not body:
+        errors["body"] = "Please write something before posting."
+    elif len(body) > text.MAX_BODY:
+        errors["body"] = (
+            f"Posts can be up to {text.MAX_BODY:,} characters; this one has {len(body):,}. "
+            "You could split it into two posts."
+        )
+    if len(note) > NOTE_MAX:
+        errors["content_note"] = f"A content note is a short warning, up to {NOTE_MAX} characters."
+    return body, note
+
+
+def _new_post(*, thread_id: int, author: User, position: int, body: str, note: str, now: datetime) -> Post:
+    return Post(
+        thread_id=thread_id,
+        author_id=author.id,
+        position=position,
+        body_source=body,
+        body_html=text.render_markdown(body),
+        sanitizer_version=text.SANITIZER_VERSION,
+        content_note=note,
+        created_at=now,
+    )
+
+
+def start_thread(
+    session: Session, *, author: User, category_slug: str, title: str, body: str, content_note: str = ""
+) -> Thread:
+    """A thread and its opening post, in one transaction."""
+    now = utcnow()
+    standing.ensure_can_write(author, now)
+    errors: dict[str, str] = {}
+    title = " ".join(title.split())
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        errors["title"] = f"A title is {TITLE_MIN} to {TITLE_MAX} characters long."
+    category = session.scalar(select(Category).where(Category.slug == category_slug))
+    if category is None:
+        errors["category"] = "Please choose where your thread belongs."
+    body, note = _clean_body(body, content_note, errors)
+    if errors:
+        raise InvalidInput("Your thread was not posted yet. Your words are still here.", fields=errors)
+    thread = Thread(
+        category_id=category.id, author_id=author.id, title=title, created_at=now, last_activity_at=now
+    )
+    session.add(thread)
+    session.flush()
+    session.add(_new_post(thread_id=thread.id, author=author, position=0, body=body, note=note, now=now))
+    session.commit()
+    return thread
+
+
+def reply(session: Session, *, thread: Thread, author: User, body: str, content_note: str = "") -> Post:
+    """A reply at the end of the thread; refuses locked threads (409). One transaction."""
+    now = utcnow()
+    standing.ensure_can_write(author, now)
+    errors: dict[str, str] = {}
+    body, note = _clean_body(body, content_note, errors)
+    if errors:
+        raise InvalidInput("Your reply was not posted yet. Your words are still here.", fields=errors)
+    # The counter update locks the thread row, so concurrent replies get distinct positions.
+    position = session.scalar(
+        update(Thread)
+        .where(Thread.id == thread.id, Thread.locked.is_(False))
+        .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+        .returning(Thread.reply_count)
+    )
+    if position is None:
+        session.rollback()
+        raise Conflict(
+            "This thread has been locked by a moderator, so it does not take new replies. "
+            "Your words are below if you want to keep them."
+        )
+    post = _new_post(thread_id=thread.id, author=author, position=position, body=body, note=note, now=now)
+    session.add(post)
+    session.commit()
+    post.author = author
+    return post
+
+
+def _own_post(post: Post, user: User) -> None:
+    if post.author_id != user.id:
+        raise NotAllowed("Only the person who wrote a post can change it.")
+    if post.status in (PostStatus.removed, PostStatus.deleted):
+        raise Conflict("This post can no longer be changed.")
+
+
+def edit(session: Session, *, post: Post, author: User, body: str, content_note: str = "") -> Post:
+    now = utcnow()
+    standing.ensure_can_write(author, now)
+    _own_post(post, author)
+    errors: dict[str, str] = {}
+    body, note = _clean_body(body, content_note, errors)
+    if errors:
+        raise InvalidInput("Your changes were not saved yet. Your words are still here.", fields=errors)
+    post.body_source = body
+    post.body_html = text.render_markdown(body)
+    post.sanitizer_version = text.SANITIZER_VERSION
+    post.content_note = note
+    post.edited_at = now
+    session.add(post)
+    session.commit()
+    return post
+
+
+def delete(session: Session, *, post: Post, author: User) -> Post:
+    """The author takes their words back: text erased, the place in the thread kept."""
+    _own_post(post, author)
+    post.status = PostStatus.deleted
+    post.body_source = ""
+    post.body_html = ""
+    post.content_note = ""
+    session.add(post)
+    session.commit()
+    return post
+
+
+def get_post(session: Session, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("That post does not exist, or it was deleted.")
+    return post
+
+
+def get_thread(session: Session, thread_id: int) -> Thread:
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound("That thread does not exist, or it was deleted.")
+    return thread

@@ -1,0 +1,84 @@
+"""Encouragement reactions: toggled idempotently, counted in SQL in the same transaction."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, InvalidInput
+from app.models import Post, PostStatus, Reaction, ReactionKind, User, utcnow
+from app.services import standing
+
+
+@dataclass(frozen=True)
+class Kind:
+    value: str
+    label: str  # the words on the button and for screen readers
+    symbol: str  # decorative, hidden from screen readers
+
+
+KINDS = [
+    Kind(ReactionKind.hug, "Sending a hug", "\u2665"),
+    Kind(ReactionKind.strength, "You've got this", "\u2605"),
+    Kind(ReactionKind.thanks, "Thank you for sharing", "\u2740"),
+    Kind(ReactionKind.metoo, "Me too", "\u2194"),
+    Kind(ReactionKind.celebrate, "Celebrating with you", "\u2600"),
+]
+COLUMN = {k.value: f"{k.value}_count" for k in KINDS}
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "") -> Post:
+    """Press or take back one encouragement. `want` ("on"/"off") makes a repeated click harmless.
+
+    A unique (post, user, kind) row decides races; the count is recomputed from the rows
+    after the post row is locked, so two sessions at once never double-count.
+    """
+    if kind not in COLUMN:
+        raise InvalidInput("That is not one of the encouragements.")
+    standing.ensure_can_write(user, utcnow())
+    # Lock the post row first (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
+    status = session.scalar(select(Post.status).where(Post.id == post.id).with_for_update())
+    if status != PostStatus.visible:
+        session.rollback()
+        raise Conflict("This post is not open for encouragement right now.")
+    exists = session.scalar(
+        select(Reaction.id).where(
+            Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind
+        )
+    )
+    turn_on = {"on": True, "off": False}.get(want, exists is None)
+    if turn_on:
+        stmt = _insert(session)(Reaction).values(
+            post_id=post.id, user_id=user.id, kind=kind, created_at=utcnow()
+        )
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["post_id", "user_id", "kind"]))
+    else:
+        session.execute(
+            delete(Reaction).where(
+                Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind
+            )
+        )
+    counted = (
+        select(func.count())
+        .select_from(Reaction)
+        .where(Reaction.post_id == post.id, Reaction.kind == kind)
+        .scalar_subquery()
+    )
+    session.execute(update(Post).where(Post.id == post.id).values({COLUMN[kind]: counted}))
+    session.commit()
+    session.refresh(post)
+    return post
+
+
+def pressed(session: Session, *, post: Post, user: User | None) -> set[str]:
+    if user is None:
+        return set()
+    return set(
+        session.scalars(select(Reaction.kind).where(Reaction.post_id == post.id, Reaction.user_id == user.id))
+    )

@@ -1,0 +1,142 @@
+"""What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import NotFound
+from app.models import Category, Post, Reaction, Thread, User
+
+PAGE = 20
+
+
+@dataclass
+class ThreadPage:
+    threads: list[Thread]
+    older: str | None  # cursor for the next, older page
+
+
+@dataclass
+class PostPage:
+    posts: list[Post]
+    later: int | None  # position after which the next page starts
+    mine: dict[int, set[str]]  # post id -> kinds the reader pressed
+
+
+def encode_cursor(thread: Thread) -> str:
+    micros = int(thread.last_activity_at.timestamp() * 1_000_000)
+    return f"{micros}.{thread.id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    try:
+        micros, thread_id = cursor.split(".")
+        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(thread_id)
+    except (AttributeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.position)))
+
+
+def category(session: Session, slug: str) -> Category:
+    found = session.scalar(select(Category).where(Category.slug == slug))
+    if found is None:
+        raise NotFound("There is no category at that address.")
+    return found
+
+
+def _thread_list(session: Session, query, before: str | None, size: int) -> ThreadPage:
+    cursor = decode_cursor(before)
+    if cursor:
+        at, thread_id = cursor
+        query = query.where(
+            or_(Thread.last_activity_at < at, and_(Thread.last_activity_at == at, Thread.id < thread_id))
+        )
+    rows = list(
+        session.scalars(
+            query.options(selectinload(Thread.author), selectinload(Thread.category))
+            .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+            .limit(size + 1)
+        )
+    )
+    older = encode_cursor(rows[size - 1]) if len(rows) > size else None
+    return ThreadPage(threads=rows[:size], older=older)
+
+
+def latest_threads(session: Session, *, before: str | None = None, size: int = PAGE) -> ThreadPage:
+    return _thread_list(session, select(Thread), before, size)
+
+
+def category_threads(
+    session: Session, *, category: Category, before: str | None = None, size: int = PAGE
+) -> ThreadPage:
+    """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
+    query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False))
+    return _thread_list(session, query, before, size)
+
+
+def pinned_threads(session: Session, *, category: Category) -> list[Thread]:
+    query = (
+        select(Thread)
+        .where(Thread.category_id == category.id, Thread.pinned.is_(True))
+        .options(selectinload(Thread.author), selectinload(Thread.category))
+        .order_by(Thread.last_activity_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def thread_with_category(session: Session, thread_id: int) -> Thread:
+    thread = session.scalar(
+        select(Thread).where(Thread.id == thread_id).options(selectinload(Thread.category))
+    )
+    if thread is None:
+        raise NotFound("That thread does not exist, or it was deleted.")
+    return thread
+
+
+def thread_posts(
+    session: Session, *, thread: Thread, reader: User | None, after: int | None = None, size: int = PAGE
+) -> PostPage:
+    query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
+    if after is not None:
+        query = query.where(Post.position > after)
+    rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
+    later = rows[size - 1].position if len(rows) > size else None
+    posts = rows[:size]
+    return PostPage(posts=posts, later=later, mine=pressed_by(session, reader=reader, posts=posts))
+
+
+def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> dict[int, set[str]]:
+    """Which encouragements the reader gave on these posts (one query)."""
+    mine: dict[int, set[str]] = {p.id: set() for p in posts}
+    if reader is None or not posts:
+        return mine
+    rows = session.execute(
+        select(Reaction.post_id, Reaction.kind).where(
+            Reaction.user_id == reader.id, Reaction.post_id.in_([p.id for p in posts])
+        )
+    )
+    for post_id, kind in rows:
+        mine[post_id].add(kind)
+    return mine
+
+
+def threads_by(session: Session, *, author: User, size: int = 50) -> list[Thread]:
+    query = (
+        select(Thread)
+        .where(Thread.author_id == author.id)
+        .options(selectinload(Thread.category))
+        .order_by(Thread.created_at.desc())
+        .limit(size)
+    )
+    return list(session.scalars(query))
+
+
+def page_start_for(position: int, size: int = PAGE) -> int | None:
+    """The `after` value of the thread page that holds this position (positions never move)."""
+    start = (position // size) * size
+    return start - 1 if start else None

@@ -1,0 +1,252 @@
+"""The one HTMX-aware module: templates, page-or-fragment rendering, redirects, error pages."""
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config import PROJECT_ROOT, get_settings
+from app.errors import DomainError, SignInRequired, TooMany
+from app.services import reactions
+
+log = logging.getLogger("peerbearing")
+
+templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+
+HTMX_CONFIG = json.dumps(
+    {
+        "allowEval": False,
+        "allowScriptTags": False,
+        "includeIndicatorStyles": False,
+        "historyCacheSize": 0,
+        "selfRequestsOnly": True,
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            # Our own error answers are fragments meant to be shown (they retarget themselves).
+            {"code": "^(2..|3..|400|403|404|409|413|422|429|500)$", "swap": True},
+            {"code": "...", "swap": False, "error": True},
+        ],
+    }
+)
+SESSION_COOKIE = "pb_session"
+VISITOR_COOKIE = "pb_visitor"
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["iso"] = _iso
+templates.env.globals["htmx_config"] = HTMX_CONFIG
+templates.env.globals["reaction_kinds"] = reactions.KINDS
+
+
+def wants_fragment(request: Request) -> bool:
+    """HTMX asked for a piece of a page; boosted navigation and history restores want whole pages."""
+    h = request.headers
+    return (
+        h.get("HX-Request") == "true"
+        and h.get("HX-Boosted") != "true"
+        and h.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def path_for(
+    request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
+) -> str:
+    path = str(request.app.url_path_for(name, **params))
+    if query:
+        path += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+    if anchor:
+        path += f"#{anchor}"
+    return path
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    ctx = {
+        "viewer": getattr(request.state, "viewer", None),
+        "csrf_token": getattr(request.state, "csrf", ""),
+        "open_reports": getattr(request.state, "open_reports", None),
+        "path_for": lambda name, **kw: path_for(request, name, **kw),
+        "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+    response.headers["Vary"] = "HX-Request"
+    _set_visitor_cookie(request, response)
+    return response
+
+
+def see_other(
+    request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
+) -> Response:
+    return RedirectResponse(path_for(request, name, anchor=anchor, query=query, **params), status_code=303)
+
+
+def location(
+    request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
+) -> Response:
+    """HTMX's answer to an action that ends on another page: htmx navigates there itself."""
+    return Response(
+        status_code=204,
+        headers={
+            "HX-Location": path_for(request, name, anchor=anchor, query=query, **params),
+            "Vary": "HX-Request",
+        },
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    s = get_settings()
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=s.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=s.secure_cookies,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=get_settings().secure_cookies
+    )
+
+
+def _set_visitor_cookie(request: Request, response: Response) -> None:
+    new = getattr(request.state, "new_visitor", None)
+    if new:
+        response.set_cookie(
+            VISITOR_COOKIE, new, httponly=True, samesite="lax", secure=get_settings().secure_cookies, path="/"
+        )
+
+
+# --- forms that come back with what the user typed -------------------------------------------
+
+
+@dataclass
+class FormContext:
+    """Declared by a route before it calls a service, so an error can re-render the form."""
+
+    page: str  # full page template, for plain browsers
+    partial: str  # the form fragment, for HTMX
+    target: str  # id of the fragment's root element
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def keep_form(request: Request, *, page: str, partial: str, target: str, **values: Any) -> None:
+    request.state.form = FormContext(page=page, partial=partial, target=target, values=values)
+
+
+async def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    if isinstance(exc, SignInRequired):
+        return _to_sign_in(request)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else {}
+    form: FormContext | None = getattr(request.state, "form", None)
+    ctx = {"error": exc, "errors": exc.fields, "message": exc.message}
+    if form is not None:
+        ctx.update(form.values)
+        if wants_fragment(request):
+            headers |= {"HX-Retarget": f"#{form.target}", "HX-Reswap": "outerHTML"}
+            return render(request, form.partial, ctx, status_code=exc.status_code, headers=headers)
+        return render(request, form.page, ctx, status_code=exc.status_code, headers=headers)
+    return await error_page(request, exc.status_code, exc.title, exc.message, headers=headers)
+
+
+def _to_sign_in(request: Request) -> Response:
+    referer = request.headers.get("HX-Current-URL") or request.headers.get("Referer") or ""
+    parts = urlsplit(referer)
+    back = parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else request.url.path
+    if request.method == "GET":
+        back = request.url.path
+    target = path_for(request, "accounts:login", query={"next": safe_next(back)})
+    if request.headers.get("HX-Request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+STATUS_WORDS = {
+    400: ("That request did not make sense to us", "Please go back and try again."),
+    403: ("That is not possible here", "You do not have permission to do that."),
+    404: ("We could not find that page", "It may have been moved or deleted, or the address has a typo."),
+    405: ("That is not possible here", "This page cannot be used that way."),
+    409: ("That has changed in the meantime", "Please reload the page and try again."),
+    413: (
+        "That is more than we can take",
+        "What you sent is too large. Your browser's back button keeps your text.",
+    ),
+    422: ("Please check what you entered", "Some of what you sent could not be understood."),
+    429: ("Let's slow down a little", "Please wait a moment, then try again."),
+    500: (
+        "Something went wrong on our side",
+        "It is not your fault. Your words were not lost if you go back; please try again in a moment.",
+    ),
+}
+
+KEPT_FIELDS = ("title", "body", "content_note", "note")
+
+
+async def error_page(
+    request: Request,
+    status: int,
+    title: str | None = None,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    default_title, default_message = STATUS_WORDS.get(status, STATUS_WORDS[400])
+    kept: dict[str, str] = {}
+    if request.method == "POST" and status != 413:
+        # Whatever the error, the words someone wrote are shown back to them.
+        try:
+            form = await request.form()
+            kept = {k: str(form[k]) for k in KEPT_FIELDS if str(form.get(k) or "").strip()}
+        except Exception:  # noqa: BLE001 - a broken body must not break the error page
+            kept = {}
+    ctx = {
+        "status": status,
+        "title": title or default_title,
+        "message": message or default_message,
+        "kept": kept,
+    }
+    headers = dict(headers or {})
+    if wants_fragment(request):
+        headers |= {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        return render(request, "partials/flash.html", ctx, status_code=status, headers=headers)
+    return render(request, "pages/error.html", ctx, status_code=status, headers=headers)
+
+
+async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
+    return await error_page(request, exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return await error_page(request, 500)

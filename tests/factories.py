@@ -1,0 +1,49 @@
+"""Builders that go through the real services (and, for clients, the real HTTP routes)."""
+
+import itertools
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.models import Post, Thread, User
+from app.services import accounts, posting
+from tests.conftest import csrf_of
+
+PASSPHRASE = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def make_user(session: Session, name: str | None = None, *, role: str = "member") -> User:
+    name = name or f"Member-{next(_counter)}"
+    user = accounts.join(session, pseudonym=name, passphrase=PASSPHRASE, accepted_guidelines=True).user
+    if role != "member":
+        user = accounts.set_role(session, pseudonym=name, role=role)
+    return user
+
+
+def make_thread(session: Session, author: User, *, title: str = "Day one, again", body: str = "Hello **all**",
+                category: str = "stories", content_note: str = "") -> Thread:
+    return posting.start_thread(session, author=author, category_slug=category, title=title, body=body,
+                                content_note=content_note)
+
+
+def opening_post(session: Session, thread: Thread) -> Post:
+    from sqlalchemy import select
+
+    return session.scalar(select(Post).where(Post.thread_id == thread.id, Post.position == 0))
+
+
+def join_via_http(client: TestClient, name: str | None = None) -> str:
+    """Join through the real /join form; the client is then signed in."""
+    name = name or f"Member-{next(_counter)}"
+    token = csrf_of(client, "/join")
+    response = client.post("/join", data={"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes",
+                                          "csrf_token": token})
+    assert response.status_code == 200, response.text
+    return name
+
+
+def sign_in_via_http(client: TestClient, name: str) -> None:
+    token = csrf_of(client, "/login")
+    response = client.post("/login", data={"pseudonym": name, "passphrase": PASSPHRASE, "csrf_token": token})
+    assert response.status_code == 303, response.text
