@@ -67,8 +67,9 @@ def path_for(
     request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
 ) -> str:
     path = str(request.app.url_path_for(name, **params))
-    if query:
-        path += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+    kept = {k: v for k, v in (query or {}).items() if v not in (None, "")}
+    if kept:
+        path += "?" + urlencode(kept)
     if anchor:
         path += f"#{anchor}"
     return path

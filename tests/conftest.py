@@ -47,7 +47,8 @@ def database_url(tmp_path, migrated_template, monkeypatch) -> Iterator[str]:
 
 @pytest.fixture
 def session(database_url) -> Iterator[Session]:
-    with db.new_session(write=True) as s:
+    # Deferred transactions: a test's open read never blocks the app's writers (WAL).
+    with db.new_session() as s:
         yield s
 
 

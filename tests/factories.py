@@ -47,3 +47,10 @@ def sign_in_via_http(client: TestClient, name: str) -> None:
     token = csrf_of(client, "/login")
     response = client.post("/login", data={"pseudonym": name, "passphrase": PASSPHRASE, "csrf_token": token})
     assert response.status_code == 303, response.text
+
+
+def reread(session: Session, obj):
+    """The row as the database holds it now (ends the test's read and drops cached state)."""
+    session.rollback()
+    session.expire_all()
+    return session.get(type(obj), obj.id)

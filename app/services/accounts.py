@@ -103,8 +103,15 @@ def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelin
     return Joined(user=user, recovery_code=code)
 
 
-def authenticate(session: Session, *, pseudonym: str, passphrase: str) -> User:
+def _find(session: Session, pseudonym: str) -> User | None:
     user = session.scalar(select(User).where(User.pseudonym_key == pseudonyms.key(pseudonym)))
+    # End the read before the deliberately slow hash, so no lock is held while it runs.
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, *, pseudonym: str, passphrase: str) -> User:
+    user = _find(session, pseudonym)
     # Verify against a dummy hash when the name is unknown, so timing does not tell which names exist.
     ok = _verify(user.passphrase_hash if user else _dummy_hash(), passphrase)
     if not (user and ok):
@@ -161,7 +168,7 @@ def end_session(session: Session, *, token: str | None) -> None:
 def recover(session: Session, *, pseudonym: str, recovery_code: str, passphrase: str) -> tuple[User, str]:
     """Set a new passphrase with the one-time code; returns a fresh code. Ends every old session."""
     wrong = "That pseudonym and recovery code do not match."
-    user = session.scalar(select(User).where(User.pseudonym_key == pseudonyms.key(pseudonym)))
+    user = _find(session, pseudonym)
     ok = _verify(user.recovery_hash if user else _dummy_hash(), _normal_code(recovery_code))
     if not (user and ok):
         raise InvalidInput(wrong, fields={"recovery_code": wrong})

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, Thread, User, utcnow
@@ -83,7 +83,7 @@ def reply(session: Session, *, thread: Thread, author: User, body: str, content_
         .returning(Thread.reply_count)
     )
     if position is None:
-        session.rollback()
+        # Nothing was written; the request's session is closed (and rolled back) after this.
         raise Conflict(
             "This thread has been locked by a moderator, so it does not take new replies. "
             "Your words are below if you want to keep them."
@@ -133,7 +133,7 @@ def delete(session: Session, *, post: Post, author: User) -> Post:
 
 
 def get_post(session: Session, post_id: int) -> Post:
-    post = session.get(Post, post_id)
+    post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.author)))
     if post is None:
         raise NotFound("That post does not exist, or it was deleted.")
     return post

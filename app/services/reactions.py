@@ -45,7 +45,6 @@ def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "
     # Lock the post row first (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
     status = session.scalar(select(Post.status).where(Post.id == post.id).with_for_update())
     if status != PostStatus.visible:
-        session.rollback()
         raise Conflict("This post is not open for encouragement right now.")
     exists = session.scalar(
         select(Reaction.id).where(

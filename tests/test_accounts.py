@@ -1,0 +1,173 @@
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import InvalidInput
+from app.models import LoginSession, User
+from app.services import accounts
+from app.web import SESSION_COOKIE
+from tests.conftest import csrf_of
+from tests.factories import PASSPHRASE, join_via_http, make_user, sign_in_via_http
+
+CODE_RE = re.compile(r"<code>([A-Z2-9]{5}(?:-[A-Z2-9]{5}){3})</code>")
+
+
+def test_join_page_offers_a_generated_pseudonym_and_the_guidelines(client):
+    page = client.get("/join").text
+    suggested = re.search(r'name="pseudonym" value="([^"]+)"', page).group(1)
+    assert re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+-\d\d", suggested)
+    assert 'href="/guidelines"' in page and 'name="guidelines"' in page
+
+
+def test_joining_signs_in_and_shows_a_recovery_code_once(client, session):
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes",
+                                   "csrf_token": token})
+    assert r.status_code == 200
+    assert CODE_RE.search(r.text), "the recovery code is shown"
+    assert r.headers["cache-control"] == "no-store"
+    assert "Calm-River-12" in client.get("/me").text
+    user = session.scalar(select(User).where(User.pseudonym == "Calm-River-12"))
+    assert user.passphrase_hash.startswith("$argon2id$")
+    assert CODE_RE.search(r.text).group(1) not in user.recovery_hash
+
+
+def test_join_without_accepting_guidelines_keeps_what_was_typed(client):
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "csrf_token": token})
+    assert r.status_code == 422
+    assert "tick the box" in r.text
+    assert 'value="Calm-River-12"' in r.text
+
+
+def test_join_with_a_short_passphrase_is_refused(client):
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": "short", "guidelines": "yes",
+                                   "csrf_token": token})
+    assert r.status_code == 422 and "at least 10 characters" in r.text
+
+
+def test_join_errors_come_back_as_the_form_fragment_for_htmx(client):
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "admin", "passphrase": PASSPHRASE, "guidelines": "yes"},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 422
+    assert r.text.lstrip().startswith('<form id="join-form"')
+    assert r.headers["HX-Retarget"] == "#join-form" and r.headers["Vary"] == "HX-Request"
+
+
+def test_join_with_htmx_answers_the_welcome_fragment(client):
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes"},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 200 and 'id="welcome"' in r.text and CODE_RE.search(r.text)
+    assert "<html" not in r.text
+
+
+def test_session_cookie_is_httponly_lax_and_secure_by_default(app, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from app.config import get_settings
+
+    monkeypatch.setenv("PEERBEARING_SECURE_COOKIES", "true")
+    get_settings.cache_clear()
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes",
+                                   "csrf_token": token})
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
+
+
+def test_sign_in_issues_a_new_session_id_each_time(client, session):
+    name = join_via_http(client)
+    first = client.cookies.get(SESSION_COOKIE)
+    sign_in_via_http(client, name)
+    second = client.cookies.get(SESSION_COOKIE)
+    assert first and second and first != second
+    # The session held before sign-in was ended, not reused.
+    assert session.scalar(select(func.count()).select_from(LoginSession)) == 1
+
+
+def test_wrong_passphrase_is_refused_and_keeps_the_pseudonym(client, session):
+    make_user(session, "Calm-River-12")
+    token = csrf_of(client, "/login")
+    r = client.post("/login", data={"pseudonym": "Calm-River-12", "passphrase": "not the one at all",
+                                    "csrf_token": token})
+    assert r.status_code == 422
+    assert "do not match" in r.text and 'value="Calm-River-12"' in r.text
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_unknown_pseudonym_gets_the_same_answer_as_a_wrong_passphrase(client):
+    token = csrf_of(client, "/login")
+    r = client.post("/login", data={"pseudonym": "Nobody-Here", "passphrase": PASSPHRASE, "csrf_token": token})
+    assert r.status_code == 422 and accounts.WRONG_SIGN_IN in r.text
+
+
+def test_sign_in_goes_back_where_the_member_was_but_never_off_site(client, session):
+    make_user(session, "Calm-River-12")
+    token = csrf_of(client, "/login")
+    r = client.post("/login", data={"pseudonym": "calm-river-12", "passphrase": PASSPHRASE, "next": "/t/1",
+                                    "csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == "/t/1"
+    token = csrf_of(client, "/login")
+    r = client.post("/login", data={"pseudonym": "calm-river-12", "passphrase": PASSPHRASE,
+                                    "next": "//evil.example/", "csrf_token": token})
+    assert r.headers["location"] == "/"
+
+
+def test_sign_in_with_htmx_redirects_through_htmx(client, session):
+    make_user(session, "Calm-River-12")
+    token = csrf_of(client, "/login")
+    r = client.post("/login", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 204 and r.headers["HX-Redirect"] == "/"
+
+
+def test_logout_revokes_the_session_in_the_database(client, app, session):
+    from fastapi.testclient import TestClient
+
+    join_via_http(client, "Calm-River-12")
+    stolen = client.cookies.get(SESSION_COOKIE)
+    token = csrf_of(client, "/me")
+    r = client.post("/logout", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert session.scalar(select(func.count()).select_from(LoginSession)) == 0
+    # A copy of the old cookie is worth nothing now.
+    with TestClient(app, follow_redirects=False, cookies={SESSION_COOKIE: stolen}) as thief:
+        r = thief.get("/me")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_logout_with_htmx(client):
+    join_via_http(client)
+    token = csrf_of(client, "/me")
+    r = client.post("/logout", headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 204 and r.headers["HX-Redirect"] == "/"
+    assert client.get("/me").status_code == 303
+
+
+def test_recovery_code_sets_a_new_passphrase_once_and_ends_old_sessions(client, other_client, session):
+    token = csrf_of(client, "/join")
+    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes",
+                                   "csrf_token": token})
+    code = CODE_RE.search(r.text).group(1)
+    token = csrf_of(other_client, "/recover")
+    r = other_client.post("/recover", data={"pseudonym": "Calm-River-12", "recovery_code": code.lower(),
+                                            "passphrase": "a brand new passphrase", "csrf_token": token})
+    assert r.status_code == 200 and CODE_RE.search(r.text).group(1) != code
+    assert client.get("/me").status_code == 303, "the old session was ended"
+    accounts.authenticate(session, pseudonym="Calm-River-12", passphrase="a brand new passphrase")
+    token = csrf_of(other_client, "/recover")
+    r = other_client.post("/recover", data={"pseudonym": "Calm-River-12", "recovery_code": code,
+                                            "passphrase": "yet another passphrase", "csrf_token": token})
+    assert r.status_code == 422 and "do not match" in r.text, "a used code does not work twice"
+
+
+def test_set_role_promotes_an_existing_member(session):
+    make_user(session, "Calm-River-12")
+    assert accounts.set_role(session, pseudonym="calm-river-12", role="moderator").role == "moderator"
+    with pytest.raises(InvalidInput):
+        accounts.set_role(session, pseudonym="calm-river-12", role="overlord")

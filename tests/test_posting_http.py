@@ -1,0 +1,182 @@
+import re
+
+from sqlalchemy import select
+
+from app.models import Post, Thread
+from app.services import posting
+from tests.conftest import csrf_of
+from tests.factories import join_via_http, make_thread, make_user, opening_post, reread
+
+LONG = "x" * 20_001
+
+
+def _new_thread(client, **fields):
+    token = csrf_of(client, "/new")
+    data = {"title": "My first week", "body": "It was *hard*.", "category": "stories", "content_note": "",
+            "csrf_token": token, **fields}
+    return client.post("/new", data=data)
+
+
+def test_starting_a_thread_without_js_redirects_to_it(client, session):
+    join_via_http(client)
+    r = _new_thread(client)
+    assert r.status_code == 303
+    thread = session.scalar(select(Thread))
+    assert r.headers["location"] == f"/t/{thread.id}"
+    page = client.get(r.headers["location"]).text
+    assert "My first week" in page and "<em>hard</em>" in page
+
+
+def test_starting_a_thread_with_htmx_navigates_with_hx_location(client, session):
+    join_via_http(client)
+    token = csrf_of(client, "/new")
+    r = client.post("/new", data={"title": "My first week", "body": "Hi", "category": "stories"},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 204
+    assert r.headers["HX-Location"] == f"/t/{session.scalar(select(Thread.id))}"
+
+
+def test_a_too_short_title_comes_back_with_the_text_kept(client, session):
+    join_via_http(client)
+    r = _new_thread(client, title="Hi", body="Every word I typed matters")
+    assert r.status_code == 422
+    assert "3 to 150 characters" in r.text
+    assert "Every word I typed matters" in r.text and 'value="Hi"' in r.text
+    assert session.scalar(select(Thread.id)) is None
+
+
+def test_a_too_long_body_comes_back_with_the_text_kept_for_htmx(client):
+    join_via_http(client)
+    token = csrf_of(client, "/new")
+    r = client.post("/new", data={"title": "A long one", "body": LONG, "category": "stories"},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 422
+    assert r.text.lstrip().startswith('<form id="thread-form"')
+    assert r.headers["HX-Retarget"] == "#thread-form" and r.headers["Vary"] == "HX-Request"
+    assert "20,000 characters" in r.text and LONG in r.text
+
+
+def test_unknown_category_is_refused_politely(client):
+    join_via_http(client)
+    r = _new_thread(client, category="nope")
+    assert r.status_code == 422 and "choose where your thread belongs" in r.text
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_before_composing(client):
+    r = client.get("/new")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fnew"
+
+
+def test_a_content_note_folds_the_post_behind_details_for_every_reader(client, other_client):
+    join_via_http(client)
+    r = _new_thread(client, content_note="relapse details", body="What happened that night")
+    page = other_client.get(r.headers["location"]).text
+    details = re.search(r"<details class=\"content-note\">(.*?)</details>", page, re.S)
+    assert details and "relapse details" in details.group(1) and "What happened that night" in details.group(1)
+
+
+def test_reply_without_js_redirects_to_the_new_post(client, session):
+    author = make_user(session)
+    thread = make_thread(session, author)
+    join_via_http(client)
+    token = csrf_of(client, f"/t/{thread.id}")
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "You are not alone.", "csrf_token": token})
+    assert r.status_code == 303
+    post = session.scalar(select(Post).where(Post.position == 1))
+    assert r.headers["location"] == f"/t/{thread.id}#p{post.id}"
+    assert "You are not alone." in client.get(f"/t/{thread.id}").text
+
+
+def test_reply_with_htmx_answers_the_post_fragment_and_a_fresh_form(client, session):
+    author = make_user(session)
+    thread = make_thread(session, author)
+    join_via_http(client)
+    token = csrf_of(client, f"/t/{thread.id}")
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "You are not alone."},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
+    post = session.scalar(select(Post).where(Post.position == 1))
+    assert r.text.lstrip().startswith(f'<article id="p{post.id}"')
+    assert 'id="reply-form"' in r.text and 'hx-swap-oob="true"' in r.text
+    assert "<html" not in r.text
+
+
+def test_reply_to_a_locked_thread_is_refused_with_409_and_keeps_the_text(client, session):
+    author = make_user(session)
+    thread = make_thread(session, author)
+    thread.locked = True
+    session.add(thread)
+    session.commit()
+    join_via_http(client)
+    token = csrf_of(client, "/guidelines")
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "My careful words", "csrf_token": token})
+    assert r.status_code == 409
+    assert "locked" in r.text and "My careful words" in r.text
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "My careful words"},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 409 and r.headers["HX-Retarget"] == "#reply-form" and "My careful words" in r.text
+    assert session.scalar(select(Post).where(Post.position == 1)) is None
+
+
+def test_an_empty_reply_is_refused_with_a_clear_message(client, session):
+    thread = make_thread(session, make_user(session))
+    join_via_http(client)
+    token = csrf_of(client, "/guidelines")
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "   ", "csrf_token": token})
+    assert r.status_code == 422 and "write something" in r.text
+
+
+def test_replies_to_unknown_threads_answer_404(client):
+    join_via_http(client)
+    token = csrf_of(client, "/guidelines")
+    assert client.post("/t/999/reply", data={"body": "hello", "csrf_token": token}).status_code == 404
+
+
+def test_unknown_thread_category_and_page_show_calm_404_pages(client):
+    for path in ("/t/999", "/c/nowhere", "/no/such/page", "/t/abc"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert "could not find" in r.text and 'href="/"' in r.text
+
+
+def test_reply_positions_stay_distinct_and_thread_counts_them(session):
+    author = make_user(session)
+    thread = make_thread(session, author)
+    for i in range(3):
+        posting.reply(session, thread=thread, author=author, body=f"reply {i}")
+    session.refresh(thread)
+    positions = list(session.scalars(select(Post.position).where(Post.thread_id == thread.id).order_by(Post.position)))
+    assert positions == [0, 1, 2, 3] and thread.reply_count == 3
+
+
+def test_the_author_can_edit_and_others_cannot(client, other_client, session):
+    join_via_http(client)
+    thread_path = _new_thread(client).headers["location"]
+    post = session.scalar(select(Post))
+    token = csrf_of(client, f"/p/{post.id}/edit")
+    r = client.post(f"/p/{post.id}/edit", data={"body": "Better *words*", "csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == f"{thread_path}#p{post.id}"
+    assert "Better <em>words</em>" in client.get(thread_path).text and "edited" in client.get(thread_path).text
+    join_via_http(other_client)
+    token = csrf_of(other_client, "/guidelines")
+    r = other_client.post(f"/p/{post.id}/edit", data={"body": "Hijacked", "csrf_token": token})
+    assert r.status_code == 403
+    assert reread(session, post).body_source == "Better *words*"
+
+
+def test_the_author_can_delete_their_post_and_the_words_are_gone(client, session):
+    join_via_http(client)
+    thread_path = _new_thread(client, body="Too much detail").headers["location"]
+    post = session.scalar(select(Post))
+    token = csrf_of(client, "/guidelines")
+    r = client.post(f"/p/{post.id}/delete", data={"csrf_token": token},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 200 and r.text.lstrip().startswith(f'<article id="p{post.id}"')
+    page = client.get(thread_path).text
+    assert "Too much detail" not in page and "The author deleted this post." in page
+    assert reread(session, post).body_source == ""
+
+
+def test_opening_post_factory_finds_position_zero(session):
+    thread = make_thread(session, make_user(session))
+    assert opening_post(session, thread).position == 0

@@ -1,0 +1,131 @@
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app import db
+from app.errors import InvalidInput
+from app.models import Post, Reaction
+from app.services import reactions
+from tests.conftest import csrf_of
+from tests.factories import join_via_http, make_thread, make_user, opening_post, reread
+
+
+@pytest.fixture
+def post(session):
+    thread = make_thread(session, make_user(session, "Thread-Author"))
+    return opening_post(session, thread)
+
+
+def _fresh(session, post) -> Post:
+    return reread(session, post)
+
+
+def _rows(session, post, kind="hug") -> int:
+    return session.scalar(select(func.count()).select_from(Reaction).where(Reaction.post_id == post.id,
+                                                                          Reaction.kind == kind))
+
+
+def test_pressing_twice_takes_the_encouragement_back(session, post):
+    member = make_user(session)
+    assert reactions.toggle(session, post=post, user=member, kind="hug").hug_count == 1
+    assert reactions.toggle(session, post=post, user=member, kind="hug").hug_count == 0
+    assert _rows(session, post) == 0
+
+
+def test_one_of_each_kind_per_member(session, post):
+    member = make_user(session)
+    for kind in ("hug", "strength", "celebrate"):
+        reactions.toggle(session, post=post, user=member, kind=kind, want="on")
+        reactions.toggle(session, post=post, user=member, kind=kind, want="on")  # a double click
+    fresh = _fresh(session, post)
+    assert (fresh.hug_count, fresh.strength_count, fresh.celebrate_count, fresh.thanks_count) == (1, 1, 1, 0)
+
+
+def test_unknown_kinds_are_refused(session, post):
+    with pytest.raises(InvalidInput):
+        reactions.toggle(session, post=post, user=make_user(session), kind="downvote")
+
+
+def test_reaction_without_js_redirects_back_to_the_post(client, session, post):
+    join_via_http(client)
+    token = csrf_of(client, f"/t/{post.thread_id}")
+    r = client.post(f"/p/{post.id}/react/hug", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == f"/t/{post.thread_id}#p{post.id}"
+    assert _fresh(session, post).hug_count == 1
+
+
+def test_reaction_with_htmx_rerenders_the_bar_with_aria_pressed(client, session, post):
+    join_via_http(client)
+    token = csrf_of(client, f"/t/{post.thread_id}")
+    r = client.post(f"/p/{post.id}/react/strength", data={"want": "on"},
+                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
+    assert r.text.lstrip().startswith(f'<section id="reactions-p{post.id}"')
+    assert r.text.count('aria-pressed="true"') == 1
+    assert '<span class="reaction-count">1</span>' in r.text
+
+
+def test_unknown_kind_over_http_is_422(client, post):
+    join_via_http(client)
+    token = csrf_of(client, "/guidelines")
+    assert client.post(f"/p/{post.id}/react/boo", data={"csrf_token": token}).status_code == 422
+
+
+def test_readers_who_are_not_signed_in_see_counts_and_are_sent_to_sign_in(client, session, post):
+    reactions.toggle(session, post=post, user=make_user(session), kind="thanks")
+    page = client.get(f"/t/{post.thread_id}").text
+    assert f'href="/login?next=%2Ft%2F{post.thread_id}"' in page
+    assert '<span class="reaction-count">1</span>' in page
+    token = csrf_of(client, "/guidelines")
+    r = client.post(f"/p/{post.id}/react/hug", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    r = client.post(f"/p/{post.id}/react/hug", headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_two_sessions_pressing_at_once_never_double_count(app, session, post):
+    """Many members press the same kind at the same moment, each twice (a double click)."""
+    clients = []
+    for _ in range(6):
+        c = TestClient(app, follow_redirects=False)
+        join_via_http(c)
+        clients.append((c, csrf_of(c, "/guidelines")))
+    barrier = threading.Barrier(len(clients) * 2)
+    statuses = []
+
+    def press(c, token):
+        barrier.wait()
+        statuses.append(c.post(f"/p/{post.id}/react/hug", data={"want": "on", "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=press, args=pair) for pair in clients for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [303] * 12, "no 500s and no lock errors"
+    assert _fresh(session, post).hug_count == 6 == _rows(session, post)
+
+
+def test_concurrent_toggles_through_the_service_keep_the_count_equal_to_the_rows(session, post):
+    members = [make_user(session) for _ in range(5)]
+    barrier = threading.Barrier(len(members) * 3)
+    errors = []
+
+    def toggle(member):
+        barrier.wait()
+        try:
+            with db.new_session(write=True) as s:
+                reactions.toggle(s, post=s.get(Post, post.id), user=member, kind="metoo")
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=toggle, args=(m,)) for m in members for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # Three toggles each: on, off, on.
+    assert _fresh(session, post).metoo_count == 5 == _rows(session, post, "metoo")
