@@ -21,10 +21,18 @@ def make_user(session: Session, name: str | None = None, *, role: str = "member"
     return user
 
 
-def make_thread(session: Session, author: User, *, title: str = "Day one, again", body: str = "Hello **all**",
-                category: str = "stories", content_note: str = "") -> Thread:
-    return posting.start_thread(session, author=author, category_slug=category, title=title, body=body,
-                                content_note=content_note)
+def make_thread(
+    session: Session,
+    author: User,
+    *,
+    title: str = "Day one, again",
+    body: str = "Hello **all**",
+    category: str = "stories",
+    content_note: str = "",
+) -> Thread:
+    return posting.start_thread(
+        session, author=author, category_slug=category, title=title, body=body, content_note=content_note
+    )
 
 
 def opening_post(session: Session, thread: Thread) -> Post:
@@ -37,8 +45,9 @@ def join_via_http(client: TestClient, name: str | None = None) -> str:
     """Join through the real /join form; the client is then signed in."""
     name = name or f"Member-{next(_counter)}"
     token = csrf_of(client, "/join")
-    response = client.post("/join", data={"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes",
-                                          "csrf_token": token})
+    response = client.post(
+        "/join", data={"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes", "csrf_token": token}
+    )
     assert response.status_code == 200, response.text
     return name
 

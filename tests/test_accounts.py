@@ -22,8 +22,15 @@ def test_join_page_offers_a_generated_pseudonym_and_the_guidelines(client):
 
 def test_joining_signs_in_and_shows_a_recovery_code_once(client, session):
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes",
-                                   "csrf_token": token})
+    r = client.post(
+        "/join",
+        data={
+            "pseudonym": "Calm-River-12",
+            "passphrase": PASSPHRASE,
+            "guidelines": "yes",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 200
     assert CODE_RE.search(r.text), "the recovery code is shown"
     assert r.headers["cache-control"] == "no-store"
@@ -35,7 +42,9 @@ def test_joining_signs_in_and_shows_a_recovery_code_once(client, session):
 
 def test_join_without_accepting_guidelines_keeps_what_was_typed(client):
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "csrf_token": token})
+    r = client.post(
+        "/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "csrf_token": token}
+    )
     assert r.status_code == 422
     assert "tick the box" in r.text
     assert 'value="Calm-River-12"' in r.text
@@ -43,15 +52,20 @@ def test_join_without_accepting_guidelines_keeps_what_was_typed(client):
 
 def test_join_with_a_short_passphrase_is_refused(client):
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": "short", "guidelines": "yes",
-                                   "csrf_token": token})
+    r = client.post(
+        "/join",
+        data={"pseudonym": "Calm-River-12", "passphrase": "short", "guidelines": "yes", "csrf_token": token},
+    )
     assert r.status_code == 422 and "at least 10 characters" in r.text
 
 
 def test_join_errors_come_back_as_the_form_fragment_for_htmx(client):
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "admin", "passphrase": PASSPHRASE, "guidelines": "yes"},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        "/join",
+        data={"pseudonym": "admin", "passphrase": PASSPHRASE, "guidelines": "yes"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 422
     assert r.text.lstrip().startswith('<form id="join-form"')
     assert r.headers["HX-Retarget"] == "#join-form" and r.headers["Vary"] == "HX-Request"
@@ -59,8 +73,11 @@ def test_join_errors_come_back_as_the_form_fragment_for_htmx(client):
 
 def test_join_with_htmx_answers_the_welcome_fragment(client):
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes"},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        "/join",
+        data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 200 and 'id="welcome"' in r.text and CODE_RE.search(r.text)
     assert "<html" not in r.text
 
@@ -74,8 +91,15 @@ def test_session_cookie_is_httponly_lax_and_secure_by_default(app, monkeypatch):
     get_settings.cache_clear()
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes",
-                                   "csrf_token": token})
+    r = client.post(
+        "/join",
+        data={
+            "pseudonym": "Calm-River-12",
+            "passphrase": PASSPHRASE,
+            "guidelines": "yes",
+            "csrf_token": token,
+        },
+    )
     cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
 
@@ -93,8 +117,9 @@ def test_sign_in_issues_a_new_session_id_each_time(client, session):
 def test_wrong_passphrase_is_refused_and_keeps_the_pseudonym(client, session):
     make_user(session, "Calm-River-12")
     token = csrf_of(client, "/login")
-    r = client.post("/login", data={"pseudonym": "Calm-River-12", "passphrase": "not the one at all",
-                                    "csrf_token": token})
+    r = client.post(
+        "/login", data={"pseudonym": "Calm-River-12", "passphrase": "not the one at all", "csrf_token": token}
+    )
     assert r.status_code == 422
     assert "do not match" in r.text and 'value="Calm-River-12"' in r.text
     assert SESSION_COOKIE not in client.cookies
@@ -102,27 +127,41 @@ def test_wrong_passphrase_is_refused_and_keeps_the_pseudonym(client, session):
 
 def test_unknown_pseudonym_gets_the_same_answer_as_a_wrong_passphrase(client):
     token = csrf_of(client, "/login")
-    r = client.post("/login", data={"pseudonym": "Nobody-Here", "passphrase": PASSPHRASE, "csrf_token": token})
+    r = client.post(
+        "/login", data={"pseudonym": "Nobody-Here", "passphrase": PASSPHRASE, "csrf_token": token}
+    )
     assert r.status_code == 422 and accounts.WRONG_SIGN_IN in r.text
 
 
 def test_sign_in_goes_back_where_the_member_was_but_never_off_site(client, session):
     make_user(session, "Calm-River-12")
     token = csrf_of(client, "/login")
-    r = client.post("/login", data={"pseudonym": "calm-river-12", "passphrase": PASSPHRASE, "next": "/t/1",
-                                    "csrf_token": token})
+    r = client.post(
+        "/login",
+        data={"pseudonym": "calm-river-12", "passphrase": PASSPHRASE, "next": "/t/1", "csrf_token": token},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/t/1"
     token = csrf_of(client, "/login")
-    r = client.post("/login", data={"pseudonym": "calm-river-12", "passphrase": PASSPHRASE,
-                                    "next": "//evil.example/", "csrf_token": token})
+    r = client.post(
+        "/login",
+        data={
+            "pseudonym": "calm-river-12",
+            "passphrase": PASSPHRASE,
+            "next": "//evil.example/",
+            "csrf_token": token,
+        },
+    )
     assert r.headers["location"] == "/"
 
 
 def test_sign_in_with_htmx_redirects_through_htmx(client, session):
     make_user(session, "Calm-River-12")
     token = csrf_of(client, "/login")
-    r = client.post("/login", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        "/login",
+        data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"] == "/"
 
 
@@ -151,18 +190,39 @@ def test_logout_with_htmx(client):
 
 def test_recovery_code_sets_a_new_passphrase_once_and_ends_old_sessions(client, other_client, session):
     token = csrf_of(client, "/join")
-    r = client.post("/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes",
-                                   "csrf_token": token})
+    r = client.post(
+        "/join",
+        data={
+            "pseudonym": "Calm-River-12",
+            "passphrase": PASSPHRASE,
+            "guidelines": "yes",
+            "csrf_token": token,
+        },
+    )
     code = CODE_RE.search(r.text).group(1)
     token = csrf_of(other_client, "/recover")
-    r = other_client.post("/recover", data={"pseudonym": "Calm-River-12", "recovery_code": code.lower(),
-                                            "passphrase": "a brand new passphrase", "csrf_token": token})
+    r = other_client.post(
+        "/recover",
+        data={
+            "pseudonym": "Calm-River-12",
+            "recovery_code": code.lower(),
+            "passphrase": "a brand new passphrase",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 200 and CODE_RE.search(r.text).group(1) != code
     assert client.get("/me").status_code == 303, "the old session was ended"
     accounts.authenticate(session, pseudonym="Calm-River-12", passphrase="a brand new passphrase")
     token = csrf_of(other_client, "/recover")
-    r = other_client.post("/recover", data={"pseudonym": "Calm-River-12", "recovery_code": code,
-                                            "passphrase": "yet another passphrase", "csrf_token": token})
+    r = other_client.post(
+        "/recover",
+        data={
+            "pseudonym": "Calm-River-12",
+            "recovery_code": code,
+            "passphrase": "yet another passphrase",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 422 and "do not match" in r.text, "a used code does not work twice"
 
 

@@ -12,8 +12,14 @@ LONG = "x" * 20_001
 
 def _new_thread(client, **fields):
     token = csrf_of(client, "/new")
-    data = {"title": "My first week", "body": "It was *hard*.", "category": "stories", "content_note": "",
-            "csrf_token": token, **fields}
+    data = {
+        "title": "My first week",
+        "body": "It was *hard*.",
+        "category": "stories",
+        "content_note": "",
+        "csrf_token": token,
+        **fields,
+    }
     return client.post("/new", data=data)
 
 
@@ -30,8 +36,11 @@ def test_starting_a_thread_without_js_redirects_to_it(client, session):
 def test_starting_a_thread_with_htmx_navigates_with_hx_location(client, session):
     join_via_http(client)
     token = csrf_of(client, "/new")
-    r = client.post("/new", data={"title": "My first week", "body": "Hi", "category": "stories"},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        "/new",
+        data={"title": "My first week", "body": "Hi", "category": "stories"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 204
     assert r.headers["HX-Location"] == f"/t/{session.scalar(select(Thread.id))}"
 
@@ -48,8 +57,11 @@ def test_a_too_short_title_comes_back_with_the_text_kept(client, session):
 def test_a_too_long_body_comes_back_with_the_text_kept_for_htmx(client):
     join_via_http(client)
     token = csrf_of(client, "/new")
-    r = client.post("/new", data={"title": "A long one", "body": LONG, "category": "stories"},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        "/new",
+        data={"title": "A long one", "body": LONG, "category": "stories"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 422
     assert r.text.lstrip().startswith('<form id="thread-form"')
     assert r.headers["HX-Retarget"] == "#thread-form" and r.headers["Vary"] == "HX-Request"
@@ -72,7 +84,9 @@ def test_a_content_note_folds_the_post_behind_details_for_every_reader(client, o
     r = _new_thread(client, content_note="relapse details", body="What happened that night")
     page = other_client.get(r.headers["location"]).text
     details = re.search(r"<details class=\"content-note\">(.*?)</details>", page, re.S)
-    assert details and "relapse details" in details.group(1) and "What happened that night" in details.group(1)
+    assert (
+        details and "relapse details" in details.group(1) and "What happened that night" in details.group(1)
+    )
 
 
 def test_reply_without_js_redirects_to_the_new_post(client, session):
@@ -92,8 +106,11 @@ def test_reply_with_htmx_answers_the_post_fragment_and_a_fresh_form(client, sess
     thread = make_thread(session, author)
     join_via_http(client)
     token = csrf_of(client, f"/t/{thread.id}")
-    r = client.post(f"/t/{thread.id}/reply", data={"body": "You are not alone."},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        f"/t/{thread.id}/reply",
+        data={"body": "You are not alone."},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
     post = session.scalar(select(Post).where(Post.position == 1))
     assert r.text.lstrip().startswith(f'<article id="p{post.id}"')
@@ -112,8 +129,11 @@ def test_reply_to_a_locked_thread_is_refused_with_409_and_keeps_the_text(client,
     r = client.post(f"/t/{thread.id}/reply", data={"body": "My careful words", "csrf_token": token})
     assert r.status_code == 409
     assert "locked" in r.text and "My careful words" in r.text
-    r = client.post(f"/t/{thread.id}/reply", data={"body": "My careful words"},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        f"/t/{thread.id}/reply",
+        data={"body": "My careful words"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 409 and r.headers["HX-Retarget"] == "#reply-form" and "My careful words" in r.text
     assert session.scalar(select(Post).where(Post.position == 1)) is None
 
@@ -145,7 +165,9 @@ def test_reply_positions_stay_distinct_and_thread_counts_them(session):
     for i in range(3):
         posting.reply(session, thread=thread, author=author, body=f"reply {i}")
     session.refresh(thread)
-    positions = list(session.scalars(select(Post.position).where(Post.thread_id == thread.id).order_by(Post.position)))
+    positions = list(
+        session.scalars(select(Post.position).where(Post.thread_id == thread.id).order_by(Post.position))
+    )
     assert positions == [0, 1, 2, 3] and thread.reply_count == 3
 
 
@@ -156,7 +178,9 @@ def test_the_author_can_edit_and_others_cannot(client, other_client, session):
     token = csrf_of(client, f"/p/{post.id}/edit")
     r = client.post(f"/p/{post.id}/edit", data={"body": "Better *words*", "csrf_token": token})
     assert r.status_code == 303 and r.headers["location"] == f"{thread_path}#p{post.id}"
-    assert "Better <em>words</em>" in client.get(thread_path).text and "edited" in client.get(thread_path).text
+    assert (
+        "Better <em>words</em>" in client.get(thread_path).text and "edited" in client.get(thread_path).text
+    )
     join_via_http(other_client)
     token = csrf_of(other_client, "/guidelines")
     r = other_client.post(f"/p/{post.id}/edit", data={"body": "Hijacked", "csrf_token": token})
@@ -169,8 +193,11 @@ def test_the_author_can_delete_their_post_and_the_words_are_gone(client, session
     thread_path = _new_thread(client, body="Too much detail").headers["location"]
     post = session.scalar(select(Post))
     token = csrf_of(client, "/guidelines")
-    r = client.post(f"/p/{post.id}/delete", data={"csrf_token": token},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        f"/p/{post.id}/delete",
+        data={"csrf_token": token},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 200 and r.text.lstrip().startswith(f'<article id="p{post.id}"')
     page = client.get(thread_path).text
     assert "Too much detail" not in page and "The author deleted this post." in page

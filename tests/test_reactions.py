@@ -23,8 +23,9 @@ def _fresh(session, post) -> Post:
 
 
 def _rows(session, post, kind="hug") -> int:
-    return session.scalar(select(func.count()).select_from(Reaction).where(Reaction.post_id == post.id,
-                                                                          Reaction.kind == kind))
+    return session.scalar(
+        select(func.count()).select_from(Reaction).where(Reaction.post_id == post.id, Reaction.kind == kind)
+    )
 
 
 def test_pressing_twice_takes_the_encouragement_back(session, post):
@@ -59,8 +60,11 @@ def test_reaction_without_js_redirects_back_to_the_post(client, session, post):
 def test_reaction_with_htmx_rerenders_the_bar_with_aria_pressed(client, session, post):
     join_via_http(client)
     token = csrf_of(client, f"/t/{post.thread_id}")
-    r = client.post(f"/p/{post.id}/react/strength", data={"want": "on"},
-                    headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(
+        f"/p/{post.id}/react/strength",
+        data={"want": "on"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
     assert r.text.lstrip().startswith(f'<section id="reactions-p{post.id}"')
     assert r.text.count('aria-pressed="true"') == 1
@@ -97,7 +101,9 @@ def test_two_sessions_pressing_at_once_never_double_count(app, session, post):
 
     def press(c, token):
         barrier.wait()
-        statuses.append(c.post(f"/p/{post.id}/react/hug", data={"want": "on", "csrf_token": token}).status_code)
+        statuses.append(
+            c.post(f"/p/{post.id}/react/hug", data={"want": "on", "csrf_token": token}).status_code
+        )
 
     threads = [threading.Thread(target=press, args=pair) for pair in clients for _ in range(2)]
     for t in threads:

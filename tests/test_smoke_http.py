@@ -12,8 +12,16 @@ def test_front_page_lists_categories_and_links_the_guidelines(client):
 def test_a_member_can_join_start_a_thread_and_reply(client):
     join_via_http(client, "Quiet-Harbor-27")
     token = csrf_of(client, "/new")
-    r = client.post("/new", data={"title": "My first week", "body": "It was *hard*.", "category": "stories",
-                                  "content_note": "", "csrf_token": token})
+    r = client.post(
+        "/new",
+        data={
+            "title": "My first week",
+            "body": "It was *hard*.",
+            "category": "stories",
+            "content_note": "",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 303
     thread_path = r.headers["location"]
     r = client.post(f"{thread_path}/reply", data={"body": "Still here.", "csrf_token": token})
