@@ -1,0 +1,73 @@
+from tests.conftest import csrf_of
+from tests.factories import join_via_http
+
+
+def test_pages_carry_a_strict_csp_and_no_third_party_assets(client):
+    r = client.get("/")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "http://" not in r.text.split("<body", 1)[0] and "https://" not in r.text.split("<body", 1)[0]
+
+
+def test_htmx_is_vendored_pinned_and_configured_safely(client):
+    js = client.get("/static/js/htmx.min.js")
+    assert js.status_code == 200 and "htmx 2.0.11" in js.text[:200]
+    page = client.get("/").text
+    for setting in (
+        "&#34;allowEval&#34;: false",
+        "&#34;allowScriptTags&#34;: false",
+        "&#34;historyCacheSize&#34;: 0",
+        "&#34;includeIndicatorStyles&#34;: false",
+    ):
+        assert setting in page
+
+
+def test_rendered_posts_sit_inside_an_hx_disable_container(client):
+    join_via_http(client)
+    token = csrf_of(client, "/new")
+    r = client.post(
+        "/new", data={"title": "Hello there", "body": "hi", "category": "general", "csrf_token": token}
+    )
+    assert '<div class="post-body" hx-disable>' in client.get(r.headers["location"]).text
+
+
+def test_every_page_links_the_guidelines_and_help(client):
+    for path in ("/", "/c/stories", "/join", "/login", "/guidelines", "/help", "/nowhere"):
+        html = client.get(path).text
+        assert 'href="/guidelines"' in html and 'href="/help"' in html, path
+
+
+def test_a_server_error_shows_a_calm_page_without_a_trace(app):
+    from fastapi.testclient import TestClient
+
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    assert r.status_code == 500
+    assert "Something went wrong on our side" in r.text
+    assert "secret internals" not in r.text and "Traceback" not in r.text
+
+
+def test_an_oversized_request_gets_413(client):
+    join_via_http(client)
+    token = csrf_of(client, "/guidelines")
+    r = client.post("/t/1/reply", data={"body": "x" * 300_000, "csrf_token": token})
+    assert r.status_code == 413 and "too large" in r.text
+
+
+def test_method_not_allowed_is_a_calm_page(client):
+    r = client.post("/guidelines")
+    assert r.status_code == 405 and "cannot be used that way" in r.text
+
+
+def test_health_answers_when_the_database_does(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "database": "ok"}
+
+
+def test_pages_are_not_stored_by_shared_caches(client):
+    assert client.get("/").headers["Cache-Control"] == "no-store"

@@ -1,0 +1,123 @@
+import re
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from app.models import Thread, utcnow
+from app.services import posting, reading
+from tests.factories import make_thread, make_user
+
+THREAD_LINK = re.compile(r'class="thread-title" href="/t/(\d+)"')
+
+
+def _threads(session, count, category="stories"):
+    author = make_user(session)
+    made = [make_thread(session, author, title=f"Thread number {i}", category=category) for i in range(count)]
+    # Distinct, known activity times; two share a timestamp to exercise the id tie-breaker.
+    base = utcnow()
+    for i, t in enumerate(made):
+        at = base - timedelta(minutes=i if i != 5 else 4)
+        session.execute(update(Thread).where(Thread.id == t.id).values(last_activity_at=at))
+    session.commit()
+    return made
+
+
+def _walk(client, path):
+    seen, pages = [], 0
+    while path:
+        html = client.get(path).text
+        seen += [int(x) for x in THREAD_LINK.findall(html)]
+        pages += 1
+        older = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#thread-list"', html)
+        path = older.group(1).replace("&amp;", "&") if older else None
+    return seen, pages
+
+
+def test_front_page_pages_through_every_thread_once_newest_first(client, session):
+    made = _threads(session, 45)
+    seen, pages = _walk(client, "/")
+    assert pages == 3
+    assert len(seen) == 45 and len(set(seen)) == 45
+    assert set(seen) == {t.id for t in made}
+    session.expire_all()
+    order = [(session.get(Thread, i).last_activity_at, i) for i in seen]
+    assert order == sorted(order, reverse=True)
+
+
+def test_older_link_with_htmx_answers_only_the_list_fragment(client, session):
+    _threads(session, 25)
+    cursor = reading.latest_threads(session).older
+    r = client.get(f"/?before={cursor}", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
+    assert r.text.lstrip().startswith('<section id="thread-list"')
+    assert len(THREAD_LINK.findall(r.text)) == 5
+
+
+def test_boosted_navigation_gets_the_whole_page(client, session):
+    _threads(session, 3)
+    r = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in r.text
+
+
+def test_a_garbled_cursor_shows_the_first_page(client, session):
+    _threads(session, 3)
+    r = client.get("/?before=not-a-cursor")
+    assert r.status_code == 200 and len(THREAD_LINK.findall(r.text)) == 3
+
+
+def test_category_pages_keep_pinned_threads_on_top_and_page_the_rest(client, session):
+    made = _threads(session, 23, category="coping-tips")
+    _threads(session, 2, category="stories")
+    oldest = made[-1]
+    session.execute(update(Thread).where(Thread.id == oldest.id).values(pinned=True))
+    session.commit()
+    first = client.get("/c/coping-tips").text
+    assert first.index(f'href="/t/{oldest.id}"') < first.index("<h2>Threads</h2>")
+    seen, pages = _walk(client, "/c/coping-tips")
+    assert pages == 2 and len(seen) == 23 and len(set(seen)) == 23  # 1 pinned + 22 in the pages
+
+
+def test_thread_pages_page_through_replies_in_order(client, session):
+    author = make_user(session)
+    thread = make_thread(session, author, body="opening")
+    for i in range(1, 45):
+        posting.reply(session, thread=thread, author=author, body=f"reply number {i}")
+    bodies, path = [], f"/t/{thread.id}"
+    while path:
+        html = client.get(path).text
+        bodies += re.findall(r"<p>(opening|reply number \d+)</p>", html)
+        later = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#posts-page"', html)
+        path = later.group(1).replace("&amp;", "&") if later else None
+    assert bodies == ["opening"] + [f"reply number {i}" for i in range(1, 45)]
+
+
+def test_thread_paging_with_htmx_answers_the_posts_fragment(client, session):
+    author = make_user(session)
+    thread = make_thread(session, author)
+    for i in range(25):
+        posting.reply(session, thread=thread, author=author, body=f"reply {i}")
+    r = client.get(f"/t/{thread.id}?after=19", headers={"HX-Request": "true"})
+    assert r.text.lstrip().startswith('<div id="posts-page"') and "<html" not in r.text
+    assert "reply 19" in r.text and "reply 18" not in r.text
+
+
+def test_no_offset_is_used_for_paging(session):
+    """Keyset, not OFFSET: the SQL for an older page filters on the cursor."""
+    from sqlalchemy import event
+
+    _threads(session, 25)
+    statements = []
+    engine = session.get_bind()
+    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        cursor = reading.latest_threads(session).older
+        reading.latest_threads(session, before=cursor)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    selects = [(sql, params) for sql, params in statements if sql.startswith("SELECT thread.")]
+    assert len(selects) == 2
+    for sql, params in selects:
+        # SQLite's dialect always writes "LIMIT ? OFFSET ?"; the offset bound is 0 on every page.
+        assert "OFFSET" not in sql or params[-1] == 0
+    assert "last_activity_at <" in selects[1][0]
