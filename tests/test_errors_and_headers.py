@@ -71,3 +71,18 @@ def test_health_answers_when_the_database_does(client):
 
 def test_pages_are_not_stored_by_shared_caches(client):
     assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_health_answers_503_when_the_database_does_not(monkeypatch, database_url):
+    from fastapi.testclient import TestClient
+
+    from app import db
+    from app.config import get_settings
+    from app.main import create_app
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////nonexistent-folder/forum.db")
+    get_settings.cache_clear()
+    db.reset_engine()
+    with TestClient(create_app()) as c:
+        r = c.get("/healthz")
+    assert r.status_code == 503 and r.json()["database"] == "unreachable"

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import PROJECT_ROOT
 from app.deps import SessionDep
@@ -44,7 +45,10 @@ def crisis_help(request: Request) -> Response:
 
 @router.get("/healthz", name="pages:health")
 def health(session: SessionDep) -> Response:
-    session.execute(text("SELECT 1"))
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
