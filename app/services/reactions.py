@@ -15,16 +15,17 @@ from app.services import standing
 @dataclass(frozen=True)
 class Kind:
     value: str
-    label: str  # the words on the button and for screen readers
+    label: str  # the words on the button (its accessible name, with the count)
+    meaning: str  # a longer phrase, shown as a tooltip
     symbol: str  # decorative, hidden from screen readers
 
 
 KINDS = [
-    Kind(ReactionKind.hug, "Sending a hug", "\u2665"),
-    Kind(ReactionKind.strength, "You've got this", "\u2605"),
-    Kind(ReactionKind.thanks, "Thank you for sharing", "\u2740"),
-    Kind(ReactionKind.metoo, "Me too", "\u2194"),
-    Kind(ReactionKind.celebrate, "Celebrating with you", "\u2600"),
+    Kind(ReactionKind.hug, "Hug", "Sending you a hug", "\u2665"),
+    Kind(ReactionKind.strength, "Strength", "You've got this", "\u2605"),
+    Kind(ReactionKind.thanks, "Thank you", "Thank you for sharing", "\u2740"),
+    Kind(ReactionKind.metoo, "Me too", "I've been there too", "\u2248"),
+    Kind(ReactionKind.celebrate, "Celebrate", "Celebrating with you", "\u2600"),
 ]
 COLUMN = {k.value: f"{k.value}_count" for k in KINDS}
 
