@@ -231,3 +231,36 @@ def test_set_role_promotes_an_existing_member(session):
     assert accounts.set_role(session, pseudonym="calm-river-12", role="moderator").role == "moderator"
     with pytest.raises(InvalidInput):
         accounts.set_role(session, pseudonym="calm-river-12", role="overlord")
+
+
+def test_recovery_with_htmx_answers_the_recovered_fragment(client, other_client):
+    token = csrf_of(client, "/join")
+    r = client.post(
+        "/join",
+        data={
+            "pseudonym": "Calm-River-12",
+            "passphrase": PASSPHRASE,
+            "guidelines": "yes",
+            "csrf_token": token,
+        },
+    )
+    code = CODE_RE.search(r.text).group(1)
+    token = csrf_of(other_client, "/recover")
+    headers = {"HX-Request": "true", "X-CSRF-Token": token}
+    r = other_client.post(
+        "/recover",
+        data={
+            "pseudonym": "Calm-River-12",
+            "recovery_code": "WRONG-CODE",
+            "passphrase": "a brand new passphrase",
+        },
+        headers=headers,
+    )
+    assert r.status_code == 422 and r.text.lstrip().startswith('<form id="recover-form"')
+    r = other_client.post(
+        "/recover",
+        data={"pseudonym": "Calm-River-12", "recovery_code": code, "passphrase": "a brand new passphrase"},
+        headers=headers,
+    )
+    assert r.status_code == 200 and r.text.lstrip().startswith('<section id="recovered"')
+    assert r.headers["Vary"] == "HX-Request"

@@ -207,3 +207,44 @@ def test_the_author_can_delete_their_post_and_the_words_are_gone(client, session
 def test_opening_post_factory_finds_position_zero(session):
     thread = make_thread(session, make_user(session))
     assert opening_post(session, thread).position == 0
+
+
+def test_editing_with_htmx_navigates_back_to_the_post(client, session):
+    join_via_http(client)
+    thread_path = _new_thread(client).headers["location"]
+    post = session.scalar(select(Post))
+    token = csrf_of(client, "/guidelines")
+    r = client.post(
+        f"/p/{post.id}/edit",
+        data={"body": "Kinder words"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert r.status_code == 204 and r.headers["HX-Location"] == f"{thread_path}#p{post.id}"
+    r = client.post(
+        f"/p/{post.id}/edit", data={"body": ""}, headers={"HX-Request": "true", "X-CSRF-Token": token}
+    )
+    assert r.status_code == 422 and r.text.lstrip().startswith('<form id="edit-form"')
+
+
+def test_deleting_without_js_redirects_to_the_thread(client, session):
+    join_via_http(client)
+    thread_path = _new_thread(client).headers["location"]
+    post = session.scalar(select(Post))
+    token = csrf_of(client, "/guidelines")
+    r = client.post(f"/p/{post.id}/delete", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == f"{thread_path}#p{post.id}"
+    r = client.post(f"/p/{post.id}/delete", data={"csrf_token": token})
+    assert r.status_code == 409, "a deleted post cannot be deleted or edited again"
+
+
+def test_later_pages_link_back_to_the_right_page_after_a_reply(client, session):
+    author = make_user(session)
+    thread = make_thread(session, author)
+    for i in range(25):
+        posting.reply(session, thread=thread, author=author, body=f"reply {i}")
+    join_via_http(client)
+    token = csrf_of(client, "/guidelines")
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "The newest one", "csrf_token": token})
+    location = r.headers["location"]
+    assert location.startswith(f"/t/{thread.id}?after=19#p")
+    assert "The newest one" in client.get(location.split("#")[0]).text
