@@ -34,3 +34,6 @@ test: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/run.py
