@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.deps import CSRF, CurrentUser, SessionDep
 from app.models import utcnow
-from app.services import accounts, reading
+from app.services import accounts, membership, reading
 from app.web import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -137,3 +137,36 @@ def me(request: Request, session: SessionDep, user: CurrentUser) -> Response:
             "threads": reading.threads_by(session, author=user),
         },
     )
+
+
+@router.get("/me/export", name="accounts:export")
+def export(session: SessionDep, user: CurrentUser) -> Response:
+    data = membership.export(session, user=user)
+    return JSONResponse(
+        data, headers={"Content-Disposition": 'attachment; filename="peerbearing-export.json"'}
+    )
+
+
+@router.get("/me/delete", name="accounts:delete_form")
+def delete_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "pages/delete_account.html", {"erase_posts": ""})
+
+
+@router.post("/me/delete", name="accounts:delete", dependencies=[CSRF])
+def delete(
+    request: Request, session: SessionDep, user: CurrentUser, passphrase: Text = "", erase_posts: Text = ""
+) -> Response:
+    keep_form(
+        request,
+        page="pages/delete_account.html",
+        partial="partials/delete_account_form.html",
+        target="delete-form",
+        erase_posts=erase_posts,
+    )
+    membership.erase(session, user=user, passphrase=passphrase, erase_posts=erase_posts == "yes")
+    if wants_fragment(request):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": "/", "Vary": "HX-Request"})
+    else:
+        response = see_other(request, "pages:front")
+    clear_session_cookie(response)
+    return response

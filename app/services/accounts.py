@@ -21,6 +21,7 @@ MIN_PASSPHRASE = 10
 MAX_PASSPHRASE = 1024
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 WRONG_SIGN_IN = "That pseudonym and passphrase do not match. Please try again."
+WRONG_PASSPHRASE = "That is not your current passphrase."  # noqa: S105 - a message
 
 
 @lru_cache
@@ -117,6 +118,10 @@ def authenticate(session: Session, *, pseudonym: str, passphrase: str) -> User:
     if not (user and ok):
         raise InvalidInput(WRONG_SIGN_IN, fields={"passphrase": WRONG_SIGN_IN})
     return user
+
+
+def verify_passphrase(user: User, passphrase: str) -> bool:
+    return _verify(user.passphrase_hash, passphrase)
 
 
 def start_session(session: Session, *, user: User) -> str:
