@@ -10,8 +10,11 @@ import string
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import delete, select, text, update
 
+from app import db
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import InvalidInput
 from app.models import Post, Thread
@@ -354,3 +357,40 @@ def test_the_only_safe_filter_in_the_templates_is_the_sanitised_post_body():
     for path in Path(PROJECT_ROOT, "templates").rglob("*.html"):
         uses += re.findall(r"\{\{[^}]*\|\s*safe[^}]*\}\}", path.read_text())
     assert uses and set(uses) == {"{{ post.body_html|safe }}"}
+
+
+# --- the index itself -----------------------------------------------------------------------
+
+
+def test_the_index_itself_holds_only_visible_posts(session):
+    w = word()
+    author = make_user(session)
+    thread = make_thread(session, author, title="Kept out", body=f"opening {w}")
+    removed = posting.reply(session, thread=thread, author=author, body=f"removed {w}")
+    _set_status(session, removed.id, "removed")
+    if session.get_bind().dialect.name == "sqlite":
+        indexed = set(
+            session.scalars(text("SELECT rowid FROM post_search WHERE post_search MATCH :w"), {"w": w})
+        )
+        assert indexed == {opening_post(session, thread).id}
+    else:
+        definition = session.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_post_search'")
+        )
+        assert "WHERE ((status)::text = 'visible'::text)" in definition
+
+
+def test_the_search_migration_indexes_existing_posts_and_goes_down_and_up(database_url, session):
+    w = word()
+    author = make_user(session)
+    thread = make_thread(session, author, title="From before", body=f"older words {w}")
+    session.close()
+    db.reset_engine()
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["configure_logger"] = False
+    cfg.attributes["url"] = database_url
+    command.downgrade(cfg, "0002")
+    command.upgrade(cfg, "head")
+    command.check(cfg)
+    with db.new_session() as fresh:
+        assert found_ids(fresh, w) == [opening_post(fresh, thread).id]
