@@ -156,6 +156,16 @@ def test_snippets_are_escaped_then_marked(session):
     assert str(hit.title) == f"&lt;i&gt;<mark>{w}</mark>&lt;/i&gt; &amp; more"
 
 
+def test_a_post_behind_a_content_note_shows_the_note_not_its_words(session):
+    w = word()
+    author = make_user(session)
+    make_thread(
+        session, author, title="Hard night", body=f"the details of {w}", content_note="relapse details"
+    )
+    hit = search.search(session, q=w).hits[0]
+    assert hit.snippet == "" and hit.content_note == "relapse details"
+
+
 def test_a_long_post_shows_a_window_around_the_match(session):
     w = word()
     author = make_user(session)
@@ -280,6 +290,17 @@ def test_the_search_page_lists_marked_results_that_link_to_the_post(client, sess
     assert f'href="/t/{thread.id}#p{post.id}"' in r.text
     assert f"<mark>{w}</mark>" in r.text and "Coping tips" in r.text
     assert f'value="{w}"' in r.text
+
+
+def test_a_result_behind_a_content_note_stays_folded_on_the_page(client, session):
+    w = word()
+    author = make_user(session)
+    make_thread(
+        session, author, title="Hard night", body=f"the details {w}", content_note="<relapse> details"
+    )
+    r = client.get("/search", params={"q": w})
+    assert "&lt;relapse&gt; details" in r.text and "the words are folded" in r.text
+    assert "the details" not in r.text
 
 
 def test_more_results_come_as_a_fragment_for_htmx_and_as_a_page_without(client, session):

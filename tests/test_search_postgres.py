@@ -23,6 +23,7 @@ from tests.factories import make_thread, make_user
 from tests.test_search import (  # noqa: F401 - collected again, with the PostgreSQL session below
     test_a_changed_thread_title_is_found_and_the_old_one_is_not,
     test_a_long_post_shows_a_window_around_the_match,
+    test_a_post_behind_a_content_note_shows_the_note_not_its_words,
     test_a_post_its_author_deleted_is_never_found,
     test_a_title_match_ranks_above_a_passing_mention_in_a_reply,
     test_a_too_long_query_is_refused_and_an_empty_one_gets_a_hint,

@@ -43,7 +43,8 @@ class Hit:
     post_id: int
     position: int
     page_after: int | None  # the thread page that holds the post
-    snippet: Markup  # escaped, matched words marked
+    snippet: Markup  # escaped, matched words marked; empty when the post has a content note
+    content_note: str  # shown instead of the words, which stay folded until the post is opened
     rank: float
     category_slug: str
     category_name: str
@@ -84,7 +85,7 @@ def _offset(cursor: str | None, size: int) -> int:
 
 
 _SQLITE = sql("""
-    SELECT p.id AS post_id, p.position, p.body_html, t.id AS thread_id, t.title,
+    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, t.id AS thread_id, t.title,
            c.slug, c.name, bm25(post_search, 4.0, 1.0) AS rank
     FROM post_search
     JOIN post p ON p.id = post_search.rowid
@@ -106,7 +107,8 @@ _POSTGRES = sql("""
         SELECT p.id FROM thread t JOIN post p ON p.thread_id = t.id AND p.position = 0, q
         WHERE p.status = 'visible' AND to_tsvector('simple', t.title) @@ q.query
     )
-    SELECT p.id AS post_id, p.position, p.body_html, t.id AS thread_id, t.title, c.slug, c.name,
+    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, t.id AS thread_id, t.title,
+           c.slug, c.name,
            ts_rank(
                setweight(to_tsvector('simple', CASE WHEN p.position = 0 THEN t.title ELSE '' END), 'A')
                || setweight(to_tsvector('simple', p.body_source), 'B'),
@@ -147,7 +149,8 @@ def search(session: Session, *, q: str, cursor: str | None = None, size: int = P
             post_id=row.post_id,
             position=row.position,
             page_after=reading.page_start_for(row.position),
-            snippet=snippet(row.body_html, folded),
+            snippet=Markup() if row.content_note else snippet(row.body_html, folded),
+            content_note=row.content_note,
             rank=float(row.rank),
             category_slug=row.slug,
             category_name=row.name,
