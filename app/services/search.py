@@ -191,7 +191,8 @@ def mark(plain: str, folded: set[str]) -> Markup:
 
 def snippet(body_html: str, folded: set[str], words: int = SNIPPET_WORDS) -> Markup:
     """A window of plain text around the first matched word: escaped, then marked."""
-    plain = " ".join(html.unescape(text.plain_text(body_html)).split())
+    # List items would run together once their tags are gone: keep a quiet separator.
+    plain = " ".join(html.unescape(text.plain_text(body_html.replace("</li>", " · </li>"))).split())
     pieces = _words(plain)
     word_at = [i for i, (_piece, is_word) in enumerate(pieces) if is_word]
     first = next((n for n, i in enumerate(word_at) if _fold(pieces[i][0]) in folded), 0)
