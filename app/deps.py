@@ -12,7 +12,7 @@ from app import db
 from app.errors import NotAllowed, SignInRequired
 from app.models import Post, Thread, User
 from app.security import csrf_for, csrf_ok, new_token
-from app.services import accounts, posting
+from app.services import accounts, posting, ratelimit
 from app.web import SESSION_COOKIE, VISITOR_COOKIE
 
 
@@ -73,6 +73,16 @@ async def require_csrf(request: Request) -> None:
         )
 
 
+def client_key(request: Request) -> str:
+    """Who is asking, for rate limits: a daily-rotating keyed hash, never the address itself.
+
+    The address is the socket's peer (`request.client.host`). The app trusts no header:
+    behind a reverse proxy, run uvicorn with --proxy-headers and --forwarded-allow-ips set to
+    that proxy only, and uvicorn puts the forwarded client address there instead.
+    """
+    return ratelimit.client_key(request.client.host if request.client else "")
+
+
 def current_user(request: Request) -> User:
     user = getattr(request.state, "user", None)
     if user is None:
@@ -103,4 +113,5 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 ModeratorUser = Annotated[User, Depends(moderator_user)]
 ThreadDep = Annotated[Thread, Depends(load_thread)]
 PostDep = Annotated[Post, Depends(load_post)]
+ClientKey = Annotated[str, Depends(client_key)]
 CSRF = Depends(require_csrf)

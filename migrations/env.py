@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 
 import app.models  # noqa: F401  (registers every table)
 from app.config import get_settings
-from app.models.base import metadata
+from app.models.base import include_name, metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -19,7 +19,13 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=metadata, render_as_batch=True, literal_binds=True)
+    context.configure(
+        url=_url(),
+        target_metadata=metadata,
+        render_as_batch=True,
+        literal_binds=True,
+        include_name=include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,6 +46,7 @@ def _run(connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

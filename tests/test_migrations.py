@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, inspect
 
 from app.config import PROJECT_ROOT
 from app.models import metadata
+from app.models.base import include_name
 
 
 def _config(url: str) -> Config:
@@ -18,7 +19,8 @@ def _config(url: str) -> Config:
 def _diff(url: str) -> list:
     engine = create_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, metadata)
     engine.dispose()
     return diff
 

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from app.deps import CSRF, CurrentUser, SessionDep
+from app.deps import CSRF, ClientKey, CurrentUser, SessionDep
 from app.models import utcnow
-from app.services import accounts, membership, reading
+from app.services import accounts, membership, ratelimit, reading
 from app.web import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -40,7 +40,12 @@ def join_form(request: Request, session: SessionDep) -> Response:
 
 @router.post("/join", name="accounts:join", dependencies=[CSRF])
 def join(
-    request: Request, session: SessionDep, pseudonym: Text = "", passphrase: Text = "", guidelines: Text = ""
+    request: Request,
+    session: SessionDep,
+    client: ClientKey,
+    pseudonym: Text = "",
+    passphrase: Text = "",
+    guidelines: Text = "",
 ) -> Response:
     keep_form(
         request,
@@ -51,6 +56,7 @@ def join(
         guidelines=guidelines,
         suggestion=pseudonym,
     )
+    ratelimit.join(client=client)
     joined = accounts.join(
         session, pseudonym=pseudonym, passphrase=passphrase, accepted_guidelines=guidelines == "yes"
     )
@@ -69,7 +75,12 @@ def login_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/login", name="accounts:login", dependencies=[CSRF])
 def login(
-    request: Request, session: SessionDep, pseudonym: Text = "", passphrase: Text = "", next: Text = "/"
+    request: Request,
+    session: SessionDep,
+    client: ClientKey,
+    pseudonym: Text = "",
+    passphrase: Text = "",
+    next: Text = "/",
 ) -> Response:
     keep_form(
         request,
@@ -79,6 +90,7 @@ def login(
         pseudonym=pseudonym,
         next=safe_next(next),
     )
+    ratelimit.sign_in(pseudonym=pseudonym, client=client)
     # A session made before sign-in is never reused: sign_in issues a new id.
     accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE))
     _user, token = accounts.sign_in(session, pseudonym=pseudonym, passphrase=passphrase)
@@ -105,6 +117,7 @@ def recover_form(request: Request) -> Response:
 def recover(
     request: Request,
     session: SessionDep,
+    client: ClientKey,
     pseudonym: Text = "",
     recovery_code: Text = "",
     passphrase: Text = "",
@@ -116,6 +129,7 @@ def recover(
         target="recover-form",
         pseudonym=pseudonym,
     )
+    ratelimit.sign_in(pseudonym=pseudonym, client=client)
     user, code = accounts.recover(
         session, pseudonym=pseudonym, recovery_code=recovery_code, passphrase=passphrase
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, PostDep, SessionDep
-from app.services import reactions, reading
+from app.services import ratelimit, reactions, reading
 from app.web import render, see_other, wants_fragment
 
 router = APIRouter()
@@ -21,6 +21,7 @@ def toggle(
     kind: str,
     want: Annotated[str, Form()] = "",
 ) -> Response:
+    ratelimit.react(user=user)
     post = reactions.toggle(session, post=post, user=user, kind=kind, want=want)
     if wants_fragment(request):
         mine = reactions.pressed(session, post=post, user=user)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, OptionalUser, PostDep, SessionDep, ThreadDep
-from app.services import posting, reading
+from app.services import posting, ratelimit, reading
 from app.web import keep_form, location, render, see_other, wants_fragment
 
 router = APIRouter()
@@ -53,6 +53,7 @@ def create(
         category=category,
         content_note=content_note,
     )
+    ratelimit.new_thread(user=user)
     thread = posting.start_thread(
         session, author=user, category_slug=category, title=title, body=body, content_note=content_note
     )
@@ -79,6 +80,7 @@ def reply(
         body=body,
         content_note=content_note,
     )
+    ratelimit.reply(user=user)
     post = posting.reply(session, thread=thread, author=user, body=body, content_note=content_note)
     if wants_fragment(request):
         return render(request, "partials/reply_created.html", {"post": post, "thread": thread, "mine": set()})

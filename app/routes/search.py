@@ -1,0 +1,29 @@
+"""Search: one URL answers the page, or with HTMX the results fragment (the "More results" pager)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.deps import ClientKey, SessionDep
+from app.services import ratelimit, search
+from app.web import keep_form, render, wants_fragment
+
+router = APIRouter()
+
+
+@router.get("/search", name="search:results")
+def results(
+    request: Request, session: SessionDep, client: ClientKey, q: str = "", cursor: str | None = None
+) -> Response:
+    keep_form(
+        request,
+        page="pages/search.html",
+        partial="partials/search_results.html",
+        target="search-results",
+        q=q,
+    )
+    ratelimit.search(client=client)
+    found = search.search(session, q=q, cursor=cursor)
+    ctx = {"q": q, "found": found}
+    if wants_fragment(request):
+        return render(request, "partials/search_results.html", ctx)
+    return render(request, "pages/search.html", ctx)
