@@ -21,10 +21,18 @@ def make_user(session: Session, name: str | None = None, *, role: str = "member"
     return user
 
 
-def make_thread(session: Session, author: User, *, title: str = "Day one, again", body: str = "Hello **all**",
-                category: str = "stories", content_note: str = "") -> Thread:
-    return posting.start_thread(session, author=author, category_slug=category, title=title, body=body,
-                                content_note=content_note)
+def make_thread(
+    session: Session,
+    author: User,
+    *,
+    title: str = "Day one, again",
+    body: str = "Hello **all**",
+    category: str = "stories",
+    content_note: str = "",
+) -> Thread:
+    return posting.start_thread(
+        session, author=author, category_slug=category, title=title, body=body, content_note=content_note
+    )
 
 
 def opening_post(session: Session, thread: Thread) -> Post:
@@ -37,8 +45,9 @@ def join_via_http(client: TestClient, name: str | None = None) -> str:
     """Join through the real /join form; the client is then signed in."""
     name = name or f"Member-{next(_counter)}"
     token = csrf_of(client, "/join")
-    response = client.post("/join", data={"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes",
-                                          "csrf_token": token})
+    response = client.post(
+        "/join", data={"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes", "csrf_token": token}
+    )
     assert response.status_code == 200, response.text
     return name
 
@@ -47,3 +56,36 @@ def sign_in_via_http(client: TestClient, name: str) -> None:
     token = csrf_of(client, "/login")
     response = client.post("/login", data={"pseudonym": name, "passphrase": PASSPHRASE, "csrf_token": token})
     assert response.status_code == 303, response.text
+
+
+# --- reports and moderation ----------------------------------------------------------------------
+
+
+def make_moderator(session: Session, name: str | None = None) -> User:
+    return make_user(session, name, role="moderator")
+
+
+def report(session: Session, post: Post, reporter: User, *, reason: str = "unkind", note: str = ""):
+    """A member reports a post through the reporting service."""
+    from app.services import reporting
+
+    return reporting.report(session, post=post, reporter=reporter, reason=reason, note=note)
+
+
+def load(model, ident):
+    """A fresh read in its own short session (never holds the database lock between HTTP calls)."""
+    from app.db import new_session
+
+    with new_session() as s:
+        return s.get(model, ident)
+
+
+def signed_in_client(app, stack, name: str) -> TestClient:
+    """A new browser (its own cookies) signed in as an existing member; closed by the ExitStack."""
+    client = stack.enter_context(TestClient(app, follow_redirects=False))
+    sign_in_via_http(client, name)
+    return client
+
+
+def htmx(token: str) -> dict[str, str]:
+    return {"HX-Request": "true", "X-CSRF-Token": token}
