@@ -401,8 +401,8 @@ def _set_thread_flag(
         target = session.get(User, thread.author_id) if thread.author_id else None
         action = words[0] if value else words[1]
         _log(session, moderator=moderator, action=action, thread_id=thread.id, target=target, now=now)
-    session.commit()
     session.refresh(thread)
+    session.commit()
     return thread
 
 

@@ -115,8 +115,8 @@ def report(session: Session, *, post: Post, reporter: User, reason: str, note: s
     ).returning(Report.id)
     report_id = session.scalar(stmt)
     hidden = _hide_if_due(session, post=post, reporter=reporter, reason=reason, now=now)
-    session.commit()
     saved = session.get(Report, report_id, populate_existing=True)
+    session.commit()
     return Outcome(report=saved, updated=existing is not None, hidden=hidden)
 
 
