@@ -83,7 +83,8 @@ def reply(session: Session, *, thread: Thread, author: User, body: str, content_
         .returning(Thread.reply_count)
     )
     if position is None:
-        session.rollback()
+        # No rollback here: nothing was written, and a rollback would expire the thread that the
+        # error page renders (the session closes, and rolls back, after the response).
         raise Conflict(
             "This thread has been locked by a moderator, so it does not take new replies. "
             "Your words are below if you want to keep them."
