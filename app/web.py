@@ -68,8 +68,9 @@ def path_for(
     request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
 ) -> str:
     path = str(request.app.url_path_for(name, **params))
-    if query:
-        path += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+    encoded = urlencode({k: v for k, v in (query or {}).items() if v not in (None, "")})
+    if encoded:
+        path += "?" + encoded
     if anchor:
         path += f"#{anchor}"
     return path

@@ -416,6 +416,7 @@ def test_moderator_sees_the_queue_with_the_urgent_group_first(session, author, m
     assert text.index(f'id="report-group-p{risky.id}"') < text.index(f'id="report-group-p{calm.id}"')
     assert "Urgent: someone may be at risk" in text and "I can&#39;t go on" in text
     assert "Waiting less than a minute" in text
+    assert f'href="/t/{risky.thread_id}#p{risky.id}"' in text  # no empty "?" before the anchor
 
 
 def test_moderators_see_the_open_report_count_in_the_header_on_every_page(session, author, mod, browsers):
