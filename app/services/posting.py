@@ -83,8 +83,9 @@ def reply(session: Session, *, thread: Thread, author: User, body: str, content_
         .returning(Thread.reply_count)
     )
     if position is None:
-        # No rollback here: nothing was written, and a rollback would expire the thread that the
-        # error page renders (the session closes, and rolls back, after the response).
+        session.rollback()
+        # The rollback expired the thread; reload it so the refusal page can still show its title.
+        session.refresh(thread)
         raise Conflict(
             "This thread has been locked by a moderator, so it does not take new replies. "
             "Your words are below if you want to keep them."
