@@ -89,3 +89,25 @@ def signed_in_client(app, stack, name: str) -> TestClient:
 
 def htmx(token: str) -> dict[str, str]:
     return {"HX-Request": "true", "X-CSRF-Token": token}
+
+
+def at_once(*actions):
+    """Run each action in its own thread, released together; returns each result or exception, in order."""
+    import threading
+
+    barrier = threading.Barrier(len(actions))
+    outcomes: list = [None] * len(actions)
+
+    def run(i, action):
+        barrier.wait()
+        try:
+            outcomes[i] = action()
+        except Exception as exc:  # noqa: BLE001 - the caller inspects what each action raised
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes

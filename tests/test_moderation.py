@@ -12,6 +12,7 @@ from app.models import ModAction, Post, PostStatus, Report, ReportStatus, Thread
 from app.services import moderation, posting, reading, reporting
 from tests.conftest import csrf_of
 from tests.factories import (
+    at_once,
     htmx,
     load,
     make_moderator,
@@ -269,6 +270,28 @@ def test_a_second_decision_on_the_same_post_is_refused_with_409_and_acts_once(se
     assert refused.value.message == "Another moderator already handled this."
     assert load(Post, post.id).status == PostStatus.visible
     assert [e.action for e in log_rows(session)] == ["dismiss"]
+
+
+def test_two_moderators_deciding_at_the_same_moment_act_once(session, author, mod):
+    post, reports = reported_post(session, author, reasons=("unkind", "spam"))
+    other_id = make_moderator(session).id
+    session.commit()
+
+    def decide(moderator_id: int, report_id: int, action: str):
+        with db.new_session(write=True) as s:
+            moderator = s.get(User, moderator_id)
+            s.commit()  # the read is over; the decision takes its own write transaction
+            return moderation.decide(s, report_id=report_id, moderator=moderator, action=action)
+
+    outcomes = at_once(
+        lambda: decide(mod.id, reports[0].id, "dismiss"), lambda: decide(other_id, reports[1].id, "remove")
+    )
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Decision"]
+    [entry] = log_rows(session)
+    assert load(Post, post.id).status == (
+        PostStatus.removed if entry.action == "remove" else PostStatus.visible
+    )
 
 
 def test_a_new_report_after_a_decision_opens_a_new_group_but_the_old_form_stays_stale(session, author, mod):

@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import db
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, TooMany
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, User, utcnow
 from app.services import posting, reporting
 from tests.conftest import csrf_of
 from tests.factories import (
+    at_once,
     htmx,
     load,
     make_moderator,
@@ -130,6 +132,22 @@ def test_a_second_report_by_the_same_member_updates_the_note_and_counts_once(ses
     assert second.updated is True and second.report.id == first.report.id
     rows = open_reports(session, post)
     assert [(r.reason, r.note) for r in rows] == [("spam", "second words")]
+
+
+def test_the_same_member_reporting_twice_at_the_same_moment_leaves_one_open_report(session, post):
+    reporter_id = make_user(session).id
+    session.commit()
+
+    def send(note: str):
+        with db.new_session(write=True) as s:
+            reporter, target = s.get(User, reporter_id), s.get(Post, post.id)
+            return reporting.report(s, post=target, reporter=reporter, reason="spam", note=note)
+
+    outcomes = at_once(lambda: send("one"), lambda: send("two"))
+
+    assert all(isinstance(o, reporting.Outcome) for o in outcomes)
+    assert sorted(o.updated for o in outcomes) == [False, True]
+    assert len(open_reports(session, post)) == 1
 
 
 def test_threshold_hides_at_exactly_n_distinct_reporters_and_not_at_n_minus_1(session, post):
