@@ -259,6 +259,17 @@ def test_a_moderator_cannot_pause_another_moderator(session, mod):
     assert load(User, other.id).suspended_until is None
 
 
+def test_an_admin_can_pause_a_moderator_who_then_cannot_act(session, mod):
+    admin = make_user(session, "Admin-Ash", role="admin")
+    _post, reports = reported_post(session, mod)
+    moderation.decide(session, report_id=reports[0].id, moderator=admin, action="suspend", days="2")
+    other_post, other_reports = reported_post(session, make_user(session))
+    with pytest.raises(NotAllowed) as refused:
+        moderation.decide(session, report_id=other_reports[0].id, moderator=mod, action="dismiss")
+    assert "paused until" in refused.value.message
+    assert open_count(session, other_post) == 1
+
+
 def test_a_second_decision_on_the_same_post_is_refused_with_409_and_acts_once(session, author, mod):
     post, reports = reported_post(session, author, reasons=("unkind", "spam"))
     second_mod = make_moderator(session)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, Role, Thread, User, utcnow
-from app.services import reading
+from app.services import reading, standing
 from app.services.reporting import AT_RISK, LABELS
 
 QUEUE_SIZE = 50
@@ -113,6 +113,7 @@ def waited_words(since: datetime, now: datetime) -> str:
 def _ensure_moderator(user: User) -> None:
     if not user.is_moderator:
         raise NotAllowed("This is for moderators.")
+    standing.ensure_can_write(user, utcnow())  # a paused moderator reads, but does not act
 
 
 def open_report_count(session: Session) -> int:
