@@ -12,7 +12,7 @@ from app import db
 from app.errors import NotAllowed, SignInRequired
 from app.models import Post, Thread, User
 from app.security import csrf_for, csrf_ok, new_token
-from app.services import accounts, posting, ratelimit
+from app.services import accounts, moderation, posting, ratelimit
 from app.web import SESSION_COOKIE, VISITOR_COOKIE
 
 
@@ -48,6 +48,9 @@ def identify(request: Request, session: SessionDep) -> None:
         request.state.user = user
         request.state.viewer = Viewer(user.id, user.pseudonym, user.role, user.suspended_until)
         binding = f"s:{login.token_hash}"
+        if user.is_moderator:
+            # Read fresh on every request: a decision on another worker shows at once.
+            request.state.open_reports = moderation.open_report_count(session)
     else:
         visitor = request.cookies.get(VISITOR_COOKIE)
         if not visitor or len(visitor) > 64:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, SignInRequired, TooMany
-from app.services import reactions
+from app.services import reactions, reporting
 
 log = logging.getLogger("peerbearing")
 
@@ -51,6 +51,7 @@ templates.env.filters["when"] = _when
 templates.env.filters["iso"] = _iso
 templates.env.globals["htmx_config"] = HTMX_CONFIG
 templates.env.globals["reaction_kinds"] = reactions.KINDS
+templates.env.globals["report_reasons"] = reporting.REASONS
 
 
 def wants_fragment(request: Request) -> bool:

@@ -63,3 +63,58 @@ def reread(session: Session, obj):
     session.rollback()
     session.expire_all()
     return session.get(type(obj), obj.id)
+
+
+# --- reports and moderation ----------------------------------------------------------------------
+
+
+def make_moderator(session: Session, name: str | None = None) -> User:
+    return make_user(session, name, role="moderator")
+
+
+def report(session: Session, post: Post, reporter: User, *, reason: str = "unkind", note: str = ""):
+    """A member reports a post through the reporting service."""
+    from app.services import reporting
+
+    return reporting.report(session, post=post, reporter=reporter, reason=reason, note=note)
+
+
+def load(model, ident):
+    """A fresh read in its own short session (never holds the database lock between HTTP calls)."""
+    from app.db import new_session
+
+    with new_session() as s:
+        return s.get(model, ident)
+
+
+def signed_in_client(app, stack, name: str) -> TestClient:
+    """A new browser (its own cookies) signed in as an existing member; closed by the ExitStack."""
+    client = stack.enter_context(TestClient(app, follow_redirects=False))
+    sign_in_via_http(client, name)
+    return client
+
+
+def htmx(token: str) -> dict[str, str]:
+    return {"HX-Request": "true", "X-CSRF-Token": token}
+
+
+def at_once(*actions):
+    """Run each action in its own thread, released together; returns each result or exception, in order."""
+    import threading
+
+    barrier = threading.Barrier(len(actions))
+    outcomes: list = [None] * len(actions)
+
+    def run(i, action):
+        barrier.wait()
+        try:
+            outcomes[i] = action()
+        except Exception as exc:  # noqa: BLE001 - the caller inspects what each action raised
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes

@@ -1,0 +1,89 @@
+"""Moderators: the report queue, decisions, thread tools and the moderation log."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.config import get_settings
+from app.deps import CSRF, ModeratorUser, PostDep, SessionDep, ThreadDep
+from app.models import Thread
+from app.services import moderation, reading
+from app.web import keep_form, location, render, see_other, wants_fragment
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+
+
+@router.get("/mod", name="mod:queue")
+def queue(request: Request, session: SessionDep, moderator: ModeratorUser) -> Response:
+    return render(request, "pages/mod_queue.html", {"groups": moderation.queue(session)})
+
+
+@router.post("/mod/reports/{report_id:int}", name="mod:decide", dependencies=[CSRF])
+def decide(
+    request: Request,
+    session: SessionDep,
+    moderator: ModeratorUser,
+    report_id: int,
+    action: Text = "",
+    reason: Text = "",
+    days: Text = "",
+) -> Response:
+    group = moderation.group_for_report(session, report_id)
+    keep_form(
+        request,
+        page="pages/mod_decision.html",
+        partial="partials/report_group.html",
+        target=f"report-group-p{group.post_id}",
+        group=group,
+        reason=reason,
+        days=days,
+    )
+    decision = moderation.decide(
+        session, report_id=report_id, moderator=moderator, action=action, reason=reason, days=days
+    )
+    if wants_fragment(request):
+        ctx = {"decision": decision, "open_reports": moderation.open_report_count(session)}
+        return render(request, "partials/report_handled.html", ctx)
+    return see_other(request, "mod:queue")
+
+
+@router.post("/mod/posts/{post_id:int}/restore", name="mod:restore_post", dependencies=[CSRF])
+def restore_post(
+    request: Request, session: SessionDep, moderator: ModeratorUser, post: PostDep, reason: Text = ""
+) -> Response:
+    post = moderation.restore_post(session, post=post, moderator=moderator, reason=reason)
+    answer = location if wants_fragment(request) else see_other
+    after = reading.page_start_for(post.position)
+    return answer(
+        request, "threads:show", thread_id=post.thread_id, anchor=f"p{post.id}", query={"after": after}
+    )
+
+
+def _tools(request: Request, thread: Thread) -> Response:
+    if wants_fragment(request):
+        return render(request, "partials/thread_tools.html", {"thread": thread})
+    return see_other(request, "threads:show", thread_id=thread.id)
+
+
+@router.post("/mod/threads/{thread_id:int}/lock", name="mod:lock", dependencies=[CSRF])
+def lock(
+    request: Request, session: SessionDep, moderator: ModeratorUser, thread: ThreadDep, on: Text = ""
+) -> Response:
+    return _tools(request, moderation.set_locked(session, thread=thread, moderator=moderator, on=on))
+
+
+@router.post("/mod/threads/{thread_id:int}/pin", name="mod:pin", dependencies=[CSRF])
+def pin(
+    request: Request, session: SessionDep, moderator: ModeratorUser, thread: ThreadDep, on: Text = ""
+) -> Response:
+    return _tools(request, moderation.set_pinned(session, thread=thread, moderator=moderator, on=on))
+
+
+@router.get("/mod/log", name="mod:log")
+def log(
+    request: Request, session: SessionDep, moderator: ModeratorUser, before: int | None = None
+) -> Response:
+    page = moderation.log(session, before=before, size=get_settings().page_size)
+    return render(request, "pages/mod_log.html", {"page": page})

@@ -1,0 +1,153 @@
+"""Members report posts: one open report per member per post, auto-hide at a threshold of members."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from app.config import get_settings
+from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from app.models import ModAction, Post, PostStatus, Report, ReportStatus, User, utcnow
+from app.services import standing
+
+NOTE_MAX = 1000
+AT_RISK = "at_risk"
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Reason:
+    value: str  # stored; never renumber or rename
+    label: str
+
+
+REASONS = [
+    Reason("unkind", "Unkind or harassing"),
+    Reason("spam", "Spam or selling"),
+    Reason("doxxing", "Shares identifying details (doxxing)"),
+    Reason("using_detail", "Describes using in detail, or sourcing, without a content note"),
+    Reason("medical", "Dangerous medical advice"),
+    Reason(AT_RISK, "Someone may be at risk"),
+    Reason(OTHER, "Something else (please say what in the note)"),
+]
+LABELS = {r.value: r.label for r in REASONS}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    report: Report
+    updated: bool  # the member's open report on this post was updated, not added
+    hidden: bool  # this report hid the post
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def reportable_post(session: Session, post_id: int) -> Post:
+    """The post with its thread and author loaded (for the report page)."""
+    post = session.scalar(
+        select(Post).where(Post.id == post_id).options(selectinload(Post.thread), selectinload(Post.author))
+    )
+    if post is None:
+        raise NotFound("That post does not exist, or it was deleted.")
+    return post
+
+
+def _validate(reason: str, note: str) -> tuple[str, str]:
+    note = note.replace("\r\n", "\n").strip()
+    errors: dict[str, str] = {}
+    if reason not in LABELS:
+        errors["reason"] = "Please choose one of the reasons."
+    elif reason == OTHER and not note:
+        errors["note"] = "Please say in a few words what is wrong, so a moderator can help."
+    if len(note) > NOTE_MAX:
+        errors["note"] = f"A note can be up to {NOTE_MAX:,} characters; this one has {len(note):,}."
+    if errors:
+        raise InvalidInput("Your report was not sent yet. What you wrote is still here.", fields=errors)
+    return reason, note
+
+
+def _refuse_unreportable(post: Post, reporter: User) -> None:
+    if post.author_id == reporter.id:
+        raise NotAllowed("You cannot report your own post. You can edit or delete it instead.")
+    if post.status == PostStatus.removed:
+        raise Conflict("A moderator has already removed this post.")
+    if post.status == PostStatus.deleted:
+        raise Conflict("The author has already deleted this post.")
+    # A post already waiting for a moderator still takes reports: a later "at risk" must get through.
+    if post.status not in (PostStatus.visible, PostStatus.hidden_pending_review):
+        raise Conflict("A moderator has already hidden this post. Thank you for looking out.")
+
+
+def report(session: Session, *, post: Post, reporter: User, reason: str, note: str = "") -> Outcome:
+    """Add or update the member's one open report, then auto-hide if due. One transaction, race-safe."""
+    now = utcnow()
+    standing.ensure_can_write(reporter, now)
+    reason, note = _validate(reason, note)
+    # Lock the post row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
+    session.refresh(post, with_for_update=True)
+    _refuse_unreportable(post, reporter)
+    existing = session.scalar(
+        select(Report.id).where(
+            Report.post_id == post.id, Report.reporter_id == reporter.id, Report.status == ReportStatus.open
+        )
+    )
+    # The partial unique index decides races: a second report updates the first, never counts twice.
+    stmt = _insert(session)(Report).values(
+        post_id=post.id,
+        reporter_id=reporter.id,
+        reason=reason,
+        note=note,
+        snapshot=post.body_source,
+        created_at=now,
+        status=ReportStatus.open,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["post_id", "reporter_id"],
+        index_where=text("status = 'open'"),
+        set_={"reason": stmt.excluded.reason, "note": stmt.excluded.note},
+    ).returning(Report.id)
+    report_id = session.scalar(stmt)
+    hidden = _hide_if_due(session, post=post, reporter=reporter, reason=reason, now=now)
+    saved = session.get(Report, report_id, populate_existing=True)
+    session.commit()
+    return Outcome(report=saved, updated=existing is not None, hidden=hidden)
+
+
+def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, now) -> bool:
+    """Hide for readers once enough distinct members report; "at risk" never hides (it asks for care)."""
+    if reason == AT_RISK or post.status != PostStatus.visible:
+        return False
+    threshold = get_settings().report_hide_threshold
+    reporters = session.scalar(
+        select(func.count(func.distinct(Report.reporter_id))).where(
+            Report.post_id == post.id, Report.status == ReportStatus.open, Report.reason != AT_RISK
+        )
+    )
+    by_moderator = reporter.is_moderator
+    if not by_moderator and reporters < threshold:
+        return False
+    post.status = PostStatus.hidden_pending_review
+    session.add(
+        ModAction(
+            moderator_id=reporter.id if by_moderator else None,
+            moderator_name=reporter.pseudonym if by_moderator else "",
+            action="auto_hide",
+            post_id=post.id,
+            thread_id=post.thread_id,
+            target_user_id=post.author_id,
+            target_name=_author_name(session, post.author_id),
+            reason="Reported by a moderator" if by_moderator else f"Reported by {reporters} members",
+            created_at=now,
+        )
+    )
+    return True
+
+
+def _author_name(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return ""
+    return session.scalar(select(User.pseudonym).where(User.id == user_id)) or ""
