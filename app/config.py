@@ -21,8 +21,11 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     secure_cookies: bool = True
     session_days: int = 30
+    # Per worker process, PostgreSQL only: 8 workers x (5 + 5) = 80 connections, inside the server's
+    # default max_connections of 100 (less 3 reserved for superusers). Raise max_connections first.
     db_pool_size: int = 5
     db_max_overflow: int = 5
+    db_pool_timeout: float = 30.0  # seconds a request waits for a free connection before failing
     report_hide_threshold: int = 3
     rate_limit_storage: str = "memory://"
     rate_limits_enabled: bool = True

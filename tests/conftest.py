@@ -1,19 +1,73 @@
-"""Every test runs on a freshly migrated database (a copy of one migrated template file)."""
+"""Every test runs on a freshly migrated database of the engine chosen for this run.
 
+PEERBEARING_TEST_ENGINE=sqlite (default): each test gets a copy of one migrated template file.
+PEERBEARING_TEST_ENGINE=postgres: each test gets `CREATE DATABASE ... TEMPLATE <migrated template>`
+(about 40 ms with PostgreSQL 15's WAL_LOG strategy), dropped after the test; the whole run lives in
+databases named pb_test_<run>_*, dropped at the end. The server is PEERBEARING_TEST_POSTGRES_URL
+(default postgresql+psycopg://postgres@127.0.0.1:5432/test); an unreachable server fails the run.
+
+Engine-specific tests carry @pytest.mark.postgres_only or @pytest.mark.sqlite_only and are
+deselected (not skipped) on the other engine.
+"""
+
+import itertools
+import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import db
 from app.cli import migrate
 from app.config import get_settings
 from app.services import accounts
+from app.services.backup import libpq_env
 
 FAST_ARGON2 = {"PEERBEARING_ARGON2_TIME_COST": "1", "PEERBEARING_ARGON2_MEMORY_KIB": "1024"}
+ENGINE = os.environ.get("PEERBEARING_TEST_ENGINE", "sqlite").strip().lower()
+ENGINES = ("sqlite", "postgres")
+POSTGRES_URL = os.environ.get(
+    "PEERBEARING_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+RUN_PREFIX = f"pb_test_{os.getpid()}_{secrets.token_hex(3)}"
+_numbers = itertools.count(1)
+
+
+def pytest_configure(config) -> None:
+    for name in ENGINES:
+        config.addinivalue_line("markers", f"{name}_only: runs only when PEERBEARING_TEST_ENGINE={name}")
+    if ENGINE not in ENGINES:
+        raise pytest.UsageError(f"PEERBEARING_TEST_ENGINE must be one of {ENGINES}, not {ENGINE!r}")
+    if ENGINE == "postgres":
+        try:
+            _admin().close()
+        except psycopg.OperationalError as exc:
+            raise pytest.UsageError(
+                f"PEERBEARING_TEST_ENGINE=postgres but PostgreSQL at {make_url(POSTGRES_URL)!r} "
+                f"does not answer: {exc}"
+            ) from exc
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests for the other engine are deselected, so no skipped test is left in the report."""
+    other = {f"{name}_only" for name in ENGINES if name != ENGINE}
+    keep, drop = [], []
+    for item in items:
+        (drop if other & {m.name for m in item.iter_markers()} else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_report_header(config) -> str:
+    return f"peerbearing test engine: {ENGINE}"
 
 
 def _reset_caches() -> None:
@@ -23,18 +77,99 @@ def _reset_caches() -> None:
     db.reset_engine()
 
 
+# --- PostgreSQL databases for tests -------------------------------------------------------------
+
+
+def _admin() -> psycopg.Connection:
+    env = libpq_env(POSTGRES_URL)
+    return psycopg.connect(
+        host=env.get("PGHOST", "127.0.0.1"),
+        port=env.get("PGPORT", "5432"),
+        user=env.get("PGUSER"),
+        password=env.get("PGPASSWORD"),
+        dbname=env.get("PGDATABASE", "postgres"),
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+def pg_url(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def pg_create(name: str, *, template: str | None = None) -> str:
+    with _admin() as conn:
+        if template:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+        else:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return pg_url(name)
+
+
+def pg_drop(name: str) -> None:
+    with _admin() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _drop_run_databases() -> None:
+    with _admin() as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (RUN_PREFIX + "%",)
+            )
+        ]
+    for name in names:
+        pg_drop(name)
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    migrate(f"sqlite:///{path}")
-    return str(path)
+def migrated_template(tmp_path_factory) -> Iterator[str]:
+    """The migrated database every test copies: a file path (SQLite) or a database URL (PostgreSQL)."""
+    if ENGINE == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        migrate(f"sqlite:///{path}")
+        yield str(path)
+        return
+    name = f"{RUN_PREFIX}_template"
+    url = pg_create(name)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        _drop_run_databases()
+
+
+@pytest.fixture
+def blank_database_url(tmp_path) -> Iterator[str]:
+    """An empty database (no tables) on this run's engine, gone after the test."""
+    if ENGINE == "sqlite":
+        yield f"sqlite:///{tmp_path / f'blank-{next(_numbers)}.db'}"
+        return
+    name = f"{RUN_PREFIX}_blank_{next(_numbers)}"
+    url = pg_create(name)
+    try:
+        yield url
+    finally:
+        pg_drop(name)
+
+
+def _fresh_copy(tmp_path, migrated_template) -> tuple[str, str | None]:
+    if ENGINE == "sqlite":
+        path = tmp_path / "forum.db"
+        shutil.copy(migrated_template, path)
+        return f"sqlite:///{path}", None
+    name = f"{RUN_PREFIX}_{next(_numbers)}"
+    return pg_create(name, template=make_url(migrated_template).database), name
 
 
 @pytest.fixture
 def database_url(tmp_path, migrated_template, monkeypatch) -> Iterator[str]:
-    path = tmp_path / "forum.db"
-    shutil.copy(migrated_template, path)
-    url = f"sqlite:///{path}"
+    url, pg_name = _fresh_copy(tmp_path, migrated_template)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PEERBEARING_SECURE_COOKIES", "false")
     monkeypatch.setenv("PEERBEARING_RATE_LIMITS_ENABLED", "false")
@@ -43,6 +178,8 @@ def database_url(tmp_path, migrated_template, monkeypatch) -> Iterator[str]:
     _reset_caches()
     yield url
     _reset_caches()
+    if pg_name:
+        pg_drop(pg_name)
 
 
 @pytest.fixture
@@ -73,7 +210,7 @@ def other_client(app) -> Iterator[TestClient]:
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
-def csrf_of(client: TestClient, path: str = "/guidelines") -> str:
+def csrf_of(client, path: str = "/guidelines") -> str:
     """The CSRF token a page gives this client (each page carries it in the logout or action forms)."""
     html = client.get(path).text
     match = CSRF_RE.search(html) or re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', html)

@@ -1,0 +1,54 @@
+"""The same Alembic migrations build, tear down and rebuild the schema on each engine, without drift."""
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy.pool import NullPool
+
+import app.models  # noqa: F401  (registers every table)
+from app.config import PROJECT_ROOT
+from app.models import Category
+from app.models.base import metadata
+
+
+def _config(url: str) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["configure_logger"] = False
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def _drift(url: str) -> list:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+            return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_leaves_the_models_schema_with_no_drift(blank_database_url):
+    cfg = _config(blank_database_url)
+    command.upgrade(cfg, "head")
+    assert set(metadata.tables) <= _tables(blank_database_url)
+    command.downgrade(cfg, "base")
+    assert _tables(blank_database_url) <= {"alembic_version"}
+    command.upgrade(cfg, "head")
+    assert _drift(blank_database_url) == []
+    engine = create_engine(blank_database_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        slugs = set(conn.scalars(select(Category.slug)))
+    engine.dispose()
+    assert slugs == {"stories", "coping-tips", "milestones", "need-support-now", "general"}
