@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -29,6 +29,7 @@ from app.cli import migrate
 from app.config import get_settings
 from app.services import accounts
 from app.services.backup import libpq_env
+from tests.live import LiveServer
 
 FAST_ARGON2 = {"PEERBEARING_ARGON2_TIME_COST": "1", "PEERBEARING_ARGON2_MEMORY_KIB": "1024"}
 ENGINE = os.environ.get("PEERBEARING_TEST_ENGINE", "sqlite").strip().lower()
@@ -207,6 +208,36 @@ def other_client(app) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def two_app_processes(database_url) -> Iterator[Callable[..., tuple[LiveServer, LiveServer]]]:
+    """Start two separate `peerbearing serve` processes on this test's database: start(env) -> (a, b).
+
+    `env` adds to or overrides the shared environment (e.g. PEERBEARING_RATE_LIMIT_STORAGE=redis://...);
+    `workers` gives the second process several uvicorn workers. Both stop when the test ends.
+    """
+    started: list[LiveServer] = []
+
+    def start(env: dict[str, str] | None = None, *, workers: int = 1) -> tuple[LiveServer, LiveServer]:
+        shared = {
+            "DATABASE_URL": database_url,
+            "PEERBEARING_SECURE_COOKIES": "false",
+            "PEERBEARING_RATE_LIMITS_ENABLED": "false",
+            "PEERBEARING_SECRET_KEY": LIVE_SECRET,
+            **FAST_ARGON2,
+            **(env or {}),
+        }
+        for count in (1, workers):
+            server = LiveServer(shared, workers=count)
+            started.append(server)
+            server.start()
+        return started[-2], started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+LIVE_SECRET = secrets.token_hex(32)
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 

@@ -84,6 +84,8 @@ def reply(session: Session, *, thread: Thread, author: User, body: str, content_
     )
     if position is None:
         session.rollback()
+        # The rollback expired the thread; reload it so the refusal page can still show its title.
+        session.refresh(thread)
         raise Conflict(
             "This thread has been locked by a moderator, so it does not take new replies. "
             "Your words are below if you want to keep them."
