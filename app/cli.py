@@ -80,7 +80,7 @@ def _restore(args) -> None:
     print(f"Restored {args.path}. Run `peerbearing migrate` if this release is newer than the backup.")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerbearing", description="Peer Bearing: run and look after the forum."
     )
@@ -122,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     restore = sub.add_parser("restore", help="load a backup into an empty database")
     restore.add_argument("path", help="a file made by `peerbearing backup`")
     restore.set_defaults(func=_restore)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from app.errors import DomainError
 
     try:

@@ -23,17 +23,18 @@ def free_port() -> int:
 class LiveServer:
     """One `peerbearing serve` process with its own environment; stop() ends it and its workers."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 1):
+    def __init__(self, env: dict[str, str], *, workers: int = 1, args: tuple[str, ...] = ()):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
         self.workers = workers
+        self.args = args
         self.process: subprocess.Popen | None = None
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
 
     def start(self) -> "LiveServer":
         args = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
-        args += ["--workers", str(self.workers)]
+        args += ["--workers", str(self.workers), *self.args]
         self.process = subprocess.Popen(
             args, cwd=PROJECT_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
