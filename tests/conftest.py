@@ -16,6 +16,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -116,16 +117,25 @@ def pg_drop(name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _drop_run_databases() -> None:
+def _test_databases() -> list[str]:
     with _admin() as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (RUN_PREFIX + "%",)
-            )
+        return [
+            row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'pb_test_%'")
         ]
-    for name in names:
-        pg_drop(name)
+
+
+def _drop_run_databases() -> None:
+    for name in _test_databases():
+        if name.startswith(RUN_PREFIX):
+            pg_drop(name)
+
+
+def _drop_databases_of_dead_runs() -> None:
+    """An interrupted run leaves its databases behind; runs of live processes (other worktrees) stay."""
+    for name in _test_databases():
+        pid = name.split("_")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            pg_drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +146,8 @@ def migrated_template(tmp_path_factory) -> Iterator[str]:
         migrate(f"sqlite:///{path}")
         yield str(path)
         return
+    if Path("/proc/self").exists():
+        _drop_databases_of_dead_runs()
     name = f"{RUN_PREFIX}_template"
     url = pg_create(name)
     try:
