@@ -281,7 +281,8 @@ def other_client(app) -> Iterator[TestClient]:
 def two_app_processes(database_url) -> Iterator[Callable[..., tuple[LiveServer, LiveServer]]]:
     """Start two separate `peerbearing serve` processes on this test's database: start(env) -> (a, b).
 
-    `env` adds to or overrides the shared environment (e.g. PEERBEARING_RATE_LIMIT_STORAGE=redis://...);
+    `env` adds to or overrides the shared environment: rate limits are off unless it sets
+    PEERBEARING_RATE_LIMITS_ENABLED=true (with PEERBEARING_RATE_LIMIT_STORAGE=redis://... to share them);
     `workers` gives the second process several uvicorn workers. Both stop when the test ends.
     """
     started: list[LiveServer] = []

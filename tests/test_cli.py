@@ -6,7 +6,7 @@ import sys
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from app.config import PROJECT_ROOT
 from app.models import Post, Reaction, Thread, User
@@ -97,3 +97,16 @@ def test_serve_in_production_refuses_an_empty_or_short_secret(database_url):
         env = {"PEERBEARING_ENVIRONMENT": "production", "PEERBEARING_SECRET_KEY": secret}
         done = cli(database_url, "serve", "--port", str(free_port()), env=env)
         assert done.returncode != 0 and "shorter than 32" in done.stderr
+
+
+def test_resanitize_re_renders_every_post_with_the_current_policy(database_url, session):
+    from app.services import text as text_service
+
+    assert cli(database_url, "seed-demo", "--threads", "2", "--replies", "2").returncode == 0
+    session.execute(update(Post).values(body_html="stale", sanitizer_version=0))
+    session.commit()
+    done = cli(database_url, "resanitize")
+    assert done.returncode == 0 and "Re-rendered 6 posts" in done.stdout
+    session.expire_all()
+    rows = session.execute(select(Post.body_html, Post.sanitizer_version)).all()
+    assert all(html != "stale" and version == text_service.SANITIZER_VERSION for html, version in rows)
