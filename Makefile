@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint migrate seed bench test-e2e screenshots clean
+.PHONY: run test test-sqlite test-postgres lint migrate seed bench test-e2e screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,25 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app tests
 
+# The suite runs on SQLite, then again on PostgreSQL when one answers (PEERBEARING_TEST_POSTGRES_URL,
+# or 127.0.0.1:5432). With CI=true PostgreSQL is required: the second run fails if it is missing.
+PG_ANSWERS := $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()"
+
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	PEERBEARING_TEST_ENGINE=sqlite $(BIN)/python -m pytest
+	@if [ -n "$$PEERBEARING_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ] || $(PG_ANSWERS) 2>/dev/null; then \
+		echo "== the same suite on PostgreSQL =="; \
+		PEERBEARING_TEST_ENGINE=postgres $(BIN)/python -m pytest; \
+	else \
+		echo "PostgreSQL does not answer on 127.0.0.1:5432 (set PEERBEARING_TEST_POSTGRES_URL): SQLite run only."; \
+	fi
+
+test-sqlite: $(DEV_STAMP)
+	PEERBEARING_TEST_ENGINE=sqlite $(BIN)/python -m pytest
+
+test-postgres: $(DEV_STAMP)
+	PEERBEARING_TEST_ENGINE=postgres $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

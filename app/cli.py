@@ -30,7 +30,9 @@ def _serve(args) -> None:
         workers=args.workers,
         access_log=False,
         server_header=False,
-        proxy_headers=False,
+        # Off unless asked: X-Forwarded-* are trusted only from the reverse proxy's own address.
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
 
 
@@ -64,7 +66,21 @@ def _resanitize(args) -> None:
         print(f"Re-rendered {count} posts with sanitiser policy {text.SANITIZER_VERSION}.")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _backup(args) -> None:
+    from app.services import backup
+
+    made = backup.backup(get_settings().database_url, args.path)
+    print(f"Backup written to {made.path} ({made.size:,} bytes).")
+
+
+def _restore(args) -> None:
+    from app.services import backup
+
+    backup.restore(get_settings().database_url, args.path)
+    print(f"Restored {args.path}. Run `peerbearing migrate` if this release is newer than the backup.")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerbearing", description="Peer Bearing: run and look after the forum."
     )
@@ -73,6 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-Proto/For from --forwarded-allow-ips (behind a reverse proxy)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="comma-separated addresses of the reverse proxy whose X-Forwarded-* headers are trusted",
+    )
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(
         func=lambda a: migrate()
@@ -90,7 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("resanitize", help="re-render every post with the current sanitiser").set_defaults(
         func=_resanitize
     )
-    args = parser.parse_args(argv)
+    backup = sub.add_parser("backup", help="write a consistent copy of the database while it serves")
+    backup.add_argument("path", help="the new backup file (SQLite file or pg_dump custom archive)")
+    backup.set_defaults(func=_backup)
+    restore = sub.add_parser("restore", help="load a backup into an empty database")
+    restore.add_argument("path", help="a file made by `peerbearing backup`")
+    restore.set_defaults(func=_restore)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from app.errors import DomainError
 
     try:

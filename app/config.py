@@ -7,6 +7,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by Settings.check
+MIN_SECRET_LENGTH = 32  # CSRF tokens are HMACs under this key: a short one could be guessed
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,8 +22,11 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     secure_cookies: bool = True
     session_days: int = 30
+    # Per worker process, PostgreSQL only: 8 workers x (5 + 5) = 80 connections, inside the server's
+    # default max_connections of 100 (less 3 reserved for superusers). Raise max_connections first.
     db_pool_size: int = 5
     db_max_overflow: int = 5
+    db_pool_timeout: float = 30.0  # seconds a request waits for a free connection before failing
     report_hide_threshold: int = 3
     rate_limit_storage: str = "memory://"
     rate_limits_enabled: bool = True
@@ -34,6 +38,11 @@ class Settings(BaseSettings):
     def check(self) -> None:
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise RuntimeError("Refusing to start in production with the development secret key.")
+        if self.environment == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise RuntimeError(
+                f"Refusing to start in production with a secret key shorter than {MIN_SECRET_LENGTH} "
+                "characters; make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
 
 
 @lru_cache

@@ -34,7 +34,10 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """Stores UTC; always hands back timezone-aware datetimes (SQLite forgets the zone)."""
+    """Stores UTC; always hands back timezone-aware UTC datetimes.
+
+    SQLite forgets the zone; PostgreSQL answers in the session's TimeZone, which need not be UTC.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -45,6 +48,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,7 +1,7 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -10,6 +10,8 @@ from app.errors import NotFound
 from app.models import Category, Post, Reaction, Thread, User
 
 PAGE = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
@@ -26,14 +28,15 @@ class PostPage:
 
 
 def encode_cursor(thread: Thread) -> str:
-    micros = int(thread.last_activity_at.timestamp() * 1_000_000)
+    # Whole microseconds in integers: a float timestamp can land one microsecond off the stored value.
+    micros = (thread.last_activity_at - EPOCH) // MICROSECOND
     return f"{micros}.{thread.id}"
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         micros, thread_id = cursor.split(".")
-        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(thread_id)
+        return EPOCH + int(micros) * MICROSECOND, int(thread_id)
     except (AttributeError, ValueError, OverflowError, OSError):
         return None
 

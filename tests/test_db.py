@@ -1,0 +1,73 @@
+"""The engine: pool bounds on PostgreSQL, pragmas on SQLite, timestamps that stay UTC on both."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app import db
+from app.config import Settings, get_settings
+from app.models import Thread
+from tests.conftest import _reset_caches
+from tests.factories import make_thread, make_user
+
+
+@pytest.mark.postgres_only
+def test_postgres_pool_honours_size_and_overflow_and_refuses_one_more(database_url, monkeypatch):
+    monkeypatch.setenv("PEERBEARING_DB_POOL_SIZE", "2")
+    monkeypatch.setenv("PEERBEARING_DB_MAX_OVERFLOW", "1")
+    monkeypatch.setenv("PEERBEARING_DB_POOL_TIMEOUT", "0.2")
+    _reset_caches()
+    engine = db.get_engine()
+    assert engine.pool.size() == 2
+    held = [engine.connect() for _ in range(3)]
+    try:
+        assert engine.pool.checkedout() == 3 and engine.pool.overflow() == 1
+        with pytest.raises(PoolTimeout):
+            engine.connect()
+    finally:
+        for conn in held:
+            conn.close()
+
+
+@pytest.mark.postgres_only
+def test_default_pools_of_eight_workers_fit_the_servers_connection_limit(database_url):
+    settings = Settings()
+    with db.get_engine().connect() as conn:
+        limit = int(conn.scalar(text("SHOW max_connections")))
+        reserved = int(conn.scalar(text("SHOW superuser_reserved_connections")))
+    assert 8 * (settings.db_pool_size + settings.db_max_overflow) <= limit - reserved
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_secure_delete(database_url):
+    with db.get_engine().connect() as conn:
+        found = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "secure_delete")
+        }
+    assert found == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "secure_delete": 1}
+
+
+def test_engine_follows_database_url_setting(database_url):
+    assert db.get_engine().url.render_as_string(hide_password=False) == get_settings().database_url
+
+
+def test_timestamps_come_back_aware_utc_and_equal_to_what_was_stored(session):
+    thread = make_thread(session, make_user(session))
+    moment = datetime(2026, 3, 29, 1, 30, 0, 123457, tzinfo=UTC)
+    thread.last_activity_at = moment
+    session.add(thread)
+    session.commit()
+    session.expire_all()
+    stored = session.scalar(select(Thread.last_activity_at).where(Thread.id == thread.id))
+    assert stored == moment and stored.tzinfo == UTC
+
+
+@pytest.mark.postgres_only
+def test_postgres_timestamps_read_as_utc_whatever_the_session_time_zone(session):
+    thread = make_thread(session, make_user(session))
+    session.execute(text("SET TIME ZONE 'Asia/Kolkata'"))
+    stored = session.scalar(select(Thread.created_at).where(Thread.id == thread.id))
+    assert stored.utcoffset().total_seconds() == 0 and stored == thread.created_at
