@@ -26,6 +26,9 @@ HTMX_CONFIG = json.dumps(
         "allowScriptTags": False,
         "includeIndicatorStyles": False,
         "historyCacheSize": 0,
+        # Swapped-in forms are wired up when content settles; with the default 20 ms delay a quick
+        # second press (a double-click on a reaction) falls back to a full page POST.
+        "defaultSettleDelay": 0,
         "selfRequestsOnly": True,
         "responseHandling": [
             {"code": "204", "swap": False},
@@ -67,8 +70,9 @@ def path_for(
     request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
 ) -> str:
     path = str(request.app.url_path_for(name, **params))
+    query = {k: v for k, v in (query or {}).items() if v not in (None, "")}
     if query:
-        path += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        path += "?" + urlencode(query)
     if anchor:
         path += f"#{anchor}"
     return path

@@ -32,6 +32,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+SCREENSHOTS = Path(os.environ.get("PEERBEARING_SCREENSHOTS_DIR") or ROOT / "screenshots")
 MOBILE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 SERVER_ENV = {
@@ -183,11 +184,26 @@ class Watch:
         context.add_init_script(CSP_LISTENER)
         context.on("console", self._console)
         context.on("weberror", lambda e: self.problems.append(f"page error: {e.error}"))
+        context.on("response", self._response)
+        context.on("requestfailed", self._failed)
 
     def _console(self, message) -> None:
-        # Chromium also reports CSP refusals here, with or without page JavaScript.
-        if message.type == "error":
+        # Chromium also reports CSP refusals here, with or without page JavaScript. Its "Failed to
+        # load resource" lines also cover pages answered 404 or 422 on purpose; _response judges those.
+        if message.type == "error" and not message.text.startswith("Failed to load resource: the server"):
             self.problems.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def _failed(self, request) -> None:
+        # Aborted means the page moved on (a navigation cancels the favicon), not that something broke.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url} {request.failure}")
+
+    def _response(self, response) -> None:
+        # A page or an htmx fragment may rightly answer 4xx; a stylesheet, script or image may not.
+        if response.status >= 500 or (
+            response.status >= 400 and response.request.resource_type not in ("document", "xhr", "fetch")
+        ):
+            self.problems.append(f"HTTP {response.status}: {response.request.resource_type} {response.url}")
 
 
 @dataclass
