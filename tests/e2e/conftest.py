@@ -2,7 +2,8 @@
 
 Collected with the normal suite. Deselected (not skipped) when Chromium is missing outside CI, or
 when the suite runs against another engine (PEERBEARING_TEST_ENGINE): one browser run is enough.
-In CI a missing Chromium is a failure, never a silent pass.
+In CI (or with PEERBEARING_E2E_REQUIRED=1, as `make test-e2e` sets) a missing Chromium is a
+failure, never a silent pass.
 """
 
 import contextlib
@@ -47,7 +48,8 @@ def why_not_run() -> str | None:
     engine = os.environ.get("PEERBEARING_TEST_ENGINE", "sqlite") or "sqlite"
     if engine != "sqlite":
         return f"browser tests run once, with SQLite (PEERBEARING_TEST_ENGINE={engine})"
-    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    required = os.environ.get("CI") or os.environ.get("PEERBEARING_E2E_REQUIRED")
+    if not Path(CHROMIUM).exists() and not required:
         return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     return None
 
