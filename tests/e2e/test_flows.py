@@ -67,6 +67,10 @@ def test_a_second_member_replies_and_encourages_in_place(browse, js, mobile):
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     assert_fits_sideways(page)
+    if mobile:
+        # Two encouragements per row on a phone, not a tall stack of five under every post.
+        bar = page.locator("#posts .reactions").first.bounding_box()
+        assert bar["height"] < 200, bar
 
     mark_window(page)
     reply(page, "A walk round the block, then tea. It passes.")
