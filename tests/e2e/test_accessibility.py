@@ -102,10 +102,11 @@ def _reply_error(page: Page, forum: Forum) -> None:
 
 
 def _welcome(page: Page, forum: Forum) -> None:
-    page.goto("/")
-    join(page)
-    page.go_back()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^(Welcome,|Join)"))
+    page.goto("/join")
+    page.get_by_label("Passphrase").fill("slow steady mornings")
+    page.get_by_label("I have read the").check()
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Welcome, "))
 
 
 # kind: (who, path or action). Moderation adds ("moderator", "/mod") here once it lands.
@@ -118,6 +119,7 @@ PAGE_KINDS = {
     "edit": ("reader", "{edit}"),
     "join": ("guest", "/join"),
     "join-with-errors": ("guest", _join_error),
+    "welcome": ("guest", _welcome),
     "login": ("guest", "/login"),
     "login-with-errors": ("guest", _login_error),
     "reply-with-errors": ("reader", _reply_error),
@@ -262,3 +264,34 @@ def test_errors_are_announced_and_take_focus(browse, forum, kind, js):
         errors = [r for r in (field.get_attribute("aria-describedby") or "").split() if r.endswith("-error")]
         assert errors, field.evaluate("el => el.outerHTML")
         expect(page.locator(f"#{errors[0]}")).not_to_be_empty()
+
+
+@JS
+def test_an_action_refused_by_the_server_is_announced(browse, js):
+    author = browse(js=js)
+    author.goto("/")
+    join(author)
+    start_thread(author, category="General", title=unique("A short-lived thought"), body="Hello.")
+    words = unique("I may take this back.")
+    reply(author, words)
+    reader = browse(js=js)
+    reader.goto("/")
+    join(reader)
+    reader.goto(re.sub(r"^https?://[^/]+", "", author.url).split("?")[0].split("#")[0])
+    hug = reader.locator("#posts .post").filter(has_text=words).get_by_role("button", name="Sending a hug")
+    expect(hug).to_be_visible()
+
+    # Meanwhile the author deletes the reply; the reader's page still shows its buttons.
+    author.locator("#posts .post").filter(has_text=words).get_by_role("link", name="Edit").click()
+    author.get_by_role("button", name="Delete my post").click()
+    expect(author.get_by_text("The author deleted this post.")).to_be_visible()
+
+    hug.click()
+    if js:
+        # The refusal lands in the page's live region, so a screen reader reads it out.
+        live = reader.locator("#flash")
+        expect(live).to_have_attribute("aria-live", "polite")
+        expect(live.get_by_role("alert")).to_contain_text("not open for encouragement")
+    else:
+        expect(reader.get_by_role("heading", level=1)).to_have_text("That has changed in the meantime")
+        expect(reader.get_by_text("not open for encouragement")).to_be_visible()

@@ -31,6 +31,7 @@ def showcase(browser, tmp_path_factory) -> Iterator[Showcase]:
         page = opener()
         page.goto("/")
         page.get_by_role("navigation", name="Categories").get_by_role("link", name="Coping tips").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Coping tips")
         page.locator(".thread-title").first.click()
         expect(page).to_have_url(re.compile(r"/t/\d+$"))
         thread_path = page.url.removeprefix(server.url)
