@@ -26,6 +26,9 @@ HTMX_CONFIG = json.dumps(
         "allowScriptTags": False,
         "includeIndicatorStyles": False,
         "historyCacheSize": 0,
+        # Swapped-in forms are wired up when content settles; with the default 20 ms delay a quick
+        # second press (a double-click on a reaction) falls back to a full page POST.
+        "defaultSettleDelay": 0,
         "selfRequestsOnly": True,
         "responseHandling": [
             {"code": "204", "swap": False},

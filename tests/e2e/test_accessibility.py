@@ -1,0 +1,299 @@
+"""Every page kind against axe-core in light and dark mode, plus keyboard use, labels and error announcing."""
+
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.a11y import (
+    blocking,
+    describe,
+    focus_ring,
+    luminance_of_background,
+    run_axe,
+    unlabelled_fields,
+)
+from tests.e2e.conftest import SCREENSHOTS, Browse, Watch
+from tests.e2e.flows import Member, join, reply, start_thread, unique
+
+JS = pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+
+
+@dataclass
+class Forum:
+    """A small forum made once for this module: an author's thread and a reader who replied."""
+
+    author: Member
+    reader: Member
+    reader_state: dict
+    thread_path: str
+    reply_edit_path: str
+
+
+@pytest.fixture(scope="module")
+def forum(browser, live_server) -> Forum:
+    watch = Watch()
+    opener = Browse(browser, live_server.url, watch)
+    page = opener()
+    page.goto("/")
+    author = join(page)
+    thread_path = start_thread(
+        page,
+        category="Stories",
+        title=unique("The first winter without it"),
+        body="I was afraid of the dark evenings.\n\n> One hour at a time.\n\nThey were *long*. I am here.",
+        content_note="mentions cravings",
+    )
+    reader_page = opener()
+    reader_page.goto("/")
+    reader = join(reader_page)
+    reader_page.goto(thread_path)
+    reply(reader_page, "Thank you for writing this. Evenings are long for me too.")
+    reader_page.locator("#posts .post").first.get_by_role("button", name="Me too").click()
+    expect(reader_page.locator("#posts .post").first.get_by_role("button", name="Me too")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    edit_href = (
+        reader_page.locator("#posts .post").last.get_by_role("link", name="Edit").get_attribute("href")
+    )
+    state = reader_page.context.storage_state()
+    for context in opener.contexts:
+        context.close()
+    assert not watch.problems, watch.problems
+    return Forum(author, reader, state, thread_path, edit_href)
+
+
+@pytest.fixture(scope="session")
+def axe_results():
+    """Every axe run's findings (all impacts), written next to the screenshots for the record."""
+    results: dict[str, dict[str, list[str]]] = {}
+    yield results
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "axe-results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+# --- reaching each page kind --------------------------------------------------------------------
+
+
+def _join_error(page: Page, forum: Forum) -> None:
+    page.goto("/join")
+    page.get_by_label("Pseudonym").fill(forum.author.pseudonym)
+    page.get_by_label("Passphrase").fill("long enough passphrase")
+    page.get_by_label("I have read the").check()
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("alert").filter(has_text="not created")).to_be_visible()
+
+
+def _login_error(page: Page, forum: Forum) -> None:
+    page.goto("/login")
+    page.get_by_label("Pseudonym").fill(forum.author.pseudonym)
+    page.get_by_label("Passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _reply_error(page: Page, forum: Forum) -> None:
+    page.goto(forum.thread_path)
+    page.get_by_label(re.compile("^Your reply")).fill("   ")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_role("alert").filter(has_text="not posted")).to_be_visible()
+
+
+def _welcome(page: Page, forum: Forum) -> None:
+    page.goto("/join")
+    page.get_by_label("Passphrase").fill("slow steady mornings")
+    page.get_by_label("I have read the").check()
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Welcome, "))
+
+
+# kind: (who, path or action). Moderation adds ("moderator", "/mod") here once it lands.
+PAGE_KINDS = {
+    "front": ("guest", "/"),
+    "category": ("guest", "/c/stories"),
+    "thread-as-guest": ("guest", "{thread}"),
+    "thread-as-member": ("reader", "{thread}"),
+    "compose": ("reader", "/new"),
+    "edit": ("reader", "{edit}"),
+    "join": ("guest", "/join"),
+    "join-with-errors": ("guest", _join_error),
+    "welcome": ("guest", _welcome),
+    "login": ("guest", "/login"),
+    "login-with-errors": ("guest", _login_error),
+    "reply-with-errors": ("reader", _reply_error),
+    "recover": ("guest", "/recover"),
+    "me": ("reader", "/me"),
+    "guidelines": ("guest", "/guidelines"),
+    "help": ("guest", "/help"),
+    "error-404": ("guest", "/t/999999"),
+}
+
+
+def open_kind(browse, forum: Forum, kind: str, **options) -> Page:
+    who, how = PAGE_KINDS[kind]
+    page = browse(storage_state=forum.reader_state if who == "reader" else None, **options)
+    if callable(how):
+        how(page, forum)
+    else:
+        page.goto(how.format(thread=forum.thread_path, edit=forum.reply_edit_path))
+    return page
+
+
+@pytest.mark.parametrize("kind", list(PAGE_KINDS))
+def test_page_kind_has_no_serious_axe_violations_in_light_and_dark_mode(browse, forum, axe_results, kind):
+    page = open_kind(browse, forum, kind)
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        # Dark mode must really be dark (and light really light), or the contrast check proves nothing.
+        lum = luminance_of_background(page)
+        assert (lum < 0.05) if scheme == "dark" else (lum > 0.8), (scheme, lum)
+        violations = run_axe(page)
+        axe_results[f"{kind} ({scheme})"] = {
+            impact: sorted(v["id"] for v in violations if v["impact"] == impact)
+            for impact in ("critical", "serious", "moderate", "minor")
+        }
+        assert not blocking(violations), f"{scheme} mode:\n{describe(violations)}"
+        # Thread pages repeat a block per post; none of them may repeat a landmark's name.
+        assert "landmark-unique" not in {v["id"] for v in violations}, describe(violations)
+
+
+def test_an_opened_content_note_keeps_colour_contrast_in_dark_mode(browse, forum):
+    page = browse(storage_state=forum.reader_state, dark=True)
+    page.goto(forum.thread_path)
+    page.get_by_text("Content note: mentions cravings").click()
+    expect(page.locator("#posts .post").first.locator("blockquote")).to_be_visible()
+    violations = run_axe(page)
+    assert not blocking(violations), describe(violations)
+
+
+@pytest.mark.parametrize("kind", ["join", "login", "recover", "compose", "thread-as-member", "edit"])
+def test_every_form_field_has_a_label(browse, forum, kind):
+    page = open_kind(browse, forum, kind)
+    assert page.locator("input:not([type=hidden]), select, textarea").count() > 0
+    assert unlabelled_fields(page) == []
+
+
+def test_reaction_buttons_say_whether_they_are_pressed(browse, forum):
+    page = browse(storage_state=forum.reader_state)
+    page.goto(forum.thread_path)
+    buttons = page.locator("#posts .post").first.locator("button.reaction")
+    expect(buttons).to_have_count(5)
+    states = [buttons.nth(i).get_attribute("aria-pressed") for i in range(5)]
+    assert states == ["false", "false", "false", "true", "false"]  # the reader pressed "Me too"
+
+
+@JS
+def test_keyboard_only_a_member_reacts_and_replies_with_visible_focus(browse, forum, js):
+    page = browse(js=js, storage_state=forum.reader_state)
+    page.goto(forum.thread_path)
+    page.keyboard.press("Tab")
+    stop = focus_ring(page)
+    assert stop["name"] == "Skip to content" and stop["visible"], stop
+    expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+
+    # Tab to "Sending a hug" on the opening post; every stop on the way shows where focus is.
+    hug_id = (
+        page.locator("#posts .post").first.get_by_role("button", name="Sending a hug").get_attribute("id")
+    )
+    stops = tab_until(page, lambda s: s["id"] == hug_id)
+    assert [s for s in stops if not s["visible"]] == []
+    page.keyboard.press("Space")
+    hug = page.locator(f"#{hug_id}")
+    expect(hug).to_have_attribute("aria-pressed", "true")
+    expect(hug.locator(".reaction-count")).to_have_text("1")
+    if js:
+        # htmx swapped the bar; focus stays on the button (same id), so it can be pressed again.
+        expect(hug).to_be_focused()
+    else:
+        # A full page load lands on the post's anchor: the next Tabs start from that post.
+        stops = tab_until(page, lambda s: s["id"] == hug_id, limit=4)
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#{hug_id}")).to_have_attribute("aria-pressed", "false")
+    if js:
+        expect(page.locator(f"#{hug_id}")).to_be_focused()
+    else:
+        tab_until(page, lambda s: s["id"] == hug_id, limit=4)
+
+    # On through the other encouragements to the reply form, in reading order.
+    stops = tab_until(page, lambda s: s["id"] == "reply-form-body")
+    names = [s["name"] for s in stops]
+    assert names[:4] == ["You've got this 0", "Thank you for sharing 0", "Me too 1", "Celebrating with you 0"]
+    assert all(s["visible"] for s in stops), stops
+    words = unique("Thank you. Reading this with my tea, by keyboard alone.")
+    page.keyboard.type(words)
+    page.keyboard.press("Tab")
+    assert focus_ring(page)["id"] == "reply-form-content_note"
+    page.keyboard.press("Tab")
+    stop = focus_ring(page)
+    assert stop["name"] == "Post reply" and stop["visible"], stop
+    page.keyboard.press("Enter")
+    new_post = page.locator("#posts .post").filter(has_text=words)
+    expect(new_post).to_be_visible()
+    if js:
+        # Focus is not lost with the swapped-out form: it lands on the new post.
+        expect(new_post).to_be_focused()
+    else:
+        expect(page).to_have_url(re.compile(rf"#{new_post.get_attribute('id')}$"))
+    expect(new_post).to_be_in_viewport()
+
+
+def tab_until(page: Page, reached, limit: int = 60) -> list[dict]:
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = focus_ring(page)
+        stops.append(stop)
+        if reached(stop):
+            return stops
+    pytest.fail(f"never reached the target by Tab; went through {[s['name'] for s in stops]}")
+
+
+@JS
+@pytest.mark.parametrize("kind", ["join-with-errors", "login-with-errors", "reply-with-errors"])
+def test_errors_are_announced_and_take_focus(browse, forum, kind, js):
+    page = open_kind(browse, forum, kind, js=js)
+    summary = page.locator(".error-summary")
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("not")
+    # Each field marked invalid points at its own message, read out when the field takes focus.
+    invalid = page.locator("[aria-invalid=true]")
+    expect(invalid).not_to_have_count(0)
+    for field in invalid.all():
+        errors = [r for r in (field.get_attribute("aria-describedby") or "").split() if r.endswith("-error")]
+        assert errors, field.evaluate("el => el.outerHTML")
+        expect(page.locator(f"#{errors[0]}")).not_to_be_empty()
+
+
+@JS
+def test_an_action_refused_by_the_server_is_announced(browse, js):
+    author = browse(js=js)
+    author.goto("/")
+    join(author)
+    start_thread(author, category="General", title=unique("A short-lived thought"), body="Hello.")
+    words = unique("I may take this back.")
+    reply(author, words)
+    reader = browse(js=js)
+    reader.goto("/")
+    join(reader)
+    reader.goto(re.sub(r"^https?://[^/]+", "", author.url).split("?")[0].split("#")[0])
+    hug = reader.locator("#posts .post").filter(has_text=words).get_by_role("button", name="Sending a hug")
+    expect(hug).to_be_visible()
+
+    # Meanwhile the author deletes the reply; the reader's page still shows its buttons.
+    author.locator("#posts .post").filter(has_text=words).get_by_role("link", name="Edit").click()
+    author.get_by_role("button", name="Delete my post").click()
+    expect(author.get_by_text("The author deleted this post.")).to_be_visible()
+
+    hug.click()
+    if js:
+        # The refusal lands in the page's live region, so a screen reader reads it out.
+        live = reader.locator("#flash")
+        expect(live).to_have_attribute("aria-live", "polite")
+        expect(live.get_by_role("alert")).to_contain_text("not open for encouragement")
+    else:
+        expect(reader.get_by_role("heading", level=1)).to_have_text("That has changed in the meantime")
+        expect(reader.get_by_text("not open for encouragement")).to_be_visible()

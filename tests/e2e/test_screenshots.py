@@ -1,0 +1,113 @@
+"""Screenshots of the main pages (desktop and phone, light and dark) for people to look at.
+
+They go to screenshots/ (gitignored; `make screenshots` fills it). The forum shown is a separate
+server seeded with the demo content, so the pictures do not depend on what other tests posted.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.a11y import luminance_of_background
+from tests.e2e.conftest import SCREENSHOTS, Browse, LiveServer, Watch, running_app
+from tests.e2e.flows import assert_fits_sideways, join, reply
+
+
+@dataclass
+class Showcase:
+    server: LiveServer
+    member_state: dict
+    thread_path: str
+
+
+@pytest.fixture(scope="module")
+def showcase(browser, tmp_path_factory) -> Iterator[Showcase]:
+    with running_app(tmp_path_factory.mktemp("showcase"), seed=True) as server:
+        watch = Watch()
+        opener = Browse(browser, server.url, watch)
+        page = opener()
+        page.goto("/")
+        page.get_by_role("navigation", name="Categories").get_by_role("link", name="Coping tips").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Coping tips")
+        page.locator(".thread-title").first.click()
+        expect(page).to_have_url(re.compile(r"/t/\d+$"))
+        thread_path = page.url.removeprefix(server.url)
+        page.goto("/")
+        join(page)
+        page.goto(thread_path)
+        reply(page, "Cold water and a short walk work for me too. Thank you for asking.")
+        page.locator("#posts .post").first.get_by_role("button", name="Me too").click()
+        expect(page.locator("#posts .post").first.get_by_role("button", name="Me too")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        state = page.context.storage_state()
+        for context in opener.contexts:
+            context.close()
+        assert not watch.problems, watch.problems
+        yield Showcase(server, state, thread_path)
+
+
+def _open_thread(page: Page, showcase: Showcase) -> None:
+    page.goto(showcase.thread_path)
+
+
+def _new_thread(page: Page, showcase: Showcase) -> None:
+    page.goto("/new?category=milestones")
+
+
+def _join_error(page: Page, showcase: Showcase) -> None:
+    page.goto("/join")
+    page.get_by_label("Pseudonym").fill("me@home")
+    page.get_by_label("Passphrase").fill("long enough words")
+    page.get_by_label("I have read the").check()
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+README_SHOTS = {"front-desktop-light", "thread-mobile-dark"}  # copied to docs/screenshots/ by hand
+# name: (signed in?, how to get there)
+SHOTS = {
+    "front": (False, "/"),
+    "category": (False, "/c/coping-tips"),
+    "thread": (True, _open_thread),
+    "compose": (True, _new_thread),
+    "join": (False, "/join"),
+    "join-error": (False, _join_error),
+    "me": (True, "/me"),
+    "help": (False, "/help"),
+    "not-found": (False, "/t/999999"),
+}
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("mobile", [False, True], ids=["desktop", "mobile"])
+def test_main_pages_are_photographed_and_fit_the_screen(browser, showcase, dark, mobile):
+    watch = Watch()
+    opener = Browse(browser, showcase.server.url, watch)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    suffix = f"{'mobile' if mobile else 'desktop'}-{'dark' if dark else 'light'}"
+    try:
+        for name, (signed_in, how) in SHOTS.items():
+            page = opener(
+                mobile=mobile, dark=dark, storage_state=showcase.member_state if signed_in else None
+            )
+            if callable(how):
+                how(page, showcase)
+            else:
+                page.goto(how)
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            lum = luminance_of_background(page)
+            assert (lum < 0.05) if dark else (lum > 0.8), (name, lum)
+            assert_fits_sideways(page)
+            page.screenshot(path=SCREENSHOTS / f"{name}-{suffix}.png", full_page=True)
+            if f"{name}-{suffix}" in README_SHOTS:
+                # What a visitor sees first, without scrolling: small enough for the README.
+                page.screenshot(path=SCREENSHOTS / f"readme-{name}-{suffix}.png")
+            page.context.close()
+    finally:
+        for context in opener.contexts:
+            context.close()
+    assert not watch.problems, watch.problems
