@@ -66,7 +66,7 @@ def test_reaction_with_htmx_rerenders_the_bar_with_aria_pressed(client, session,
         headers={"HX-Request": "true", "X-CSRF-Token": token},
     )
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
-    assert r.text.lstrip().startswith(f'<section id="reactions-p{post.id}"')
+    assert r.text.lstrip().startswith(f'<div id="reactions-p{post.id}"')
     assert r.text.count('aria-pressed="true"') == 1
     assert '<span class="reaction-count">1</span>' in r.text
 

@@ -194,9 +194,9 @@ def test_keyboard_only_a_member_reacts_and_replies_with_visible_focus(browse, fo
     assert stop["name"] == "Skip to content" and stop["visible"], stop
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
 
-    # Tab to "Sending a hug" on the opening post; every stop on the way shows where focus is.
+    # Tab to "Hug" on the opening post; every stop on the way shows where focus is.
     hug_id = (
-        page.locator("#posts .post").first.get_by_role("button", name="Sending a hug").get_attribute("id")
+        page.locator("#posts .post").first.get_by_role("button", name="Hug").get_attribute("id")
     )
     stops = tab_until(page, lambda s: s["id"] == hug_id)
     assert [s for s in stops if not s["visible"]] == []
@@ -220,7 +220,7 @@ def test_keyboard_only_a_member_reacts_and_replies_with_visible_focus(browse, fo
     # On through the other encouragements to the reply form, in reading order.
     stops = tab_until(page, lambda s: s["id"] == "reply-form-body")
     names = [s["name"] for s in stops]
-    assert names[:4] == ["You've got this 0", "Thank you for sharing 0", "Me too 1", "Celebrating with you 0"]
+    assert names[:4] == ["Strength 0", "Thank you 0", "Me too 1", "Celebrate 0"]
     assert all(s["visible"] for s in stops), stops
     words = unique("Thank you. Reading this with my tea, by keyboard alone.")
     page.keyboard.type(words)
@@ -280,7 +280,7 @@ def test_an_action_refused_by_the_server_is_announced(browse, js):
     reader.goto("/")
     join(reader)
     reader.goto(re.sub(r"^https?://[^/]+", "", author.url).split("?")[0].split("#")[0])
-    hug = reader.locator("#posts .post").filter(has_text=words).get_by_role("button", name="Sending a hug")
+    hug = reader.locator("#posts .post").filter(has_text=words).get_by_role("button", name="Hug")
     expect(hug).to_be_visible()
 
     # Meanwhile the author deletes the reply; the reader's page still shows its buttons.
