@@ -5,18 +5,20 @@ two uvicorn workers, so requests to it also cross worker processes.
 """
 
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+import redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import db
-from app.models import Post, PostStatus, Reaction, Thread
+from app.models import Post, PostStatus, Reaction, Report, Thread
 from tests.conftest import csrf_of
-from tests.factories import PASSPHRASE, make_thread, make_user, opening_post
+from tests.factories import PASSPHRASE, make_moderator, make_thread, make_user, opening_post, report
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.postgres_only
@@ -98,8 +100,19 @@ def _lock_thread_in_database(session: Session, thread: Thread) -> None:
     session.commit()
 
 
-# How a thread gets locked; a moderator's decision through /mod on one process belongs here too.
-LOCKERS: dict[str, Callable[[Session, Thread], None]] = {"locked in the database": _lock_thread_in_database}
+def _lock_thread_through_mod(session: Session, thread: Thread, server: LiveServer) -> None:
+    make_moderator(session, "Lock-Keeper")
+    moderator = _signed_in(server, "Lock-Keeper")
+    data = {"on": "1", "csrf_token": csrf_of(moderator)}
+    locked = moderator.post(f"/mod/threads/{thread.id}/lock", data=data)
+    assert locked.status_code == 303, locked.text
+
+
+# How a thread gets locked: by hand in the database, or by a moderator through /mod on process a.
+LOCKERS: dict[str, Callable[[Session, Thread, LiveServer], None]] = {
+    "locked in the database": lambda session, thread, _server: _lock_thread_in_database(session, thread),
+    "locked by a moderator on one process": _lock_thread_through_mod,
+}
 
 
 @pytest.mark.parametrize("lock", LOCKERS.values(), ids=LOCKERS.keys())
@@ -115,7 +128,7 @@ def test_a_locked_thread_refuses_replies_on_both_processes_at_once(servers, sess
             client.post(f"/t/{thread.id}/reply", data={"body": "Before.", "csrf_token": token}).status_code
             == 303
         )
-    lock(session, thread)
+    lock(session, thread, a)
     for client in (on_a, on_b):
         refused = client.post(f"/t/{thread.id}/reply", data={"body": "After the lock.", "csrf_token": token})
         assert refused.status_code == 409 and "After the lock." in refused.text
@@ -135,3 +148,84 @@ def test_a_post_removed_in_the_database_is_gone_from_both_processes_at_once(serv
         assert "Words to remove" not in page and "removed by a moderator" in page
         pressed = client.post(f"/p/{post.id}/react/hug", data={"want": "on", "csrf_token": token})
         assert pressed.status_code == 409
+
+
+def test_a_moderator_decision_on_one_process_is_seen_on_the_other_and_taken_once(servers, session):
+    a, b = servers
+    author = make_user(session, "Tender-Ground")
+    post = opening_post(session, make_thread(session, author, body="A cruel line about someone"))
+    for i in range(3):  # the default hide threshold: the post waits for a moderator
+        report(session, post, make_user(session, f"Kind-Reader-{i}"))
+    report_id = session.scalar(select(Report.id).where(Report.post_id == post.id).limit(1))
+    for name in ("Night-Watch", "Day-Watch"):
+        make_moderator(session, name)
+    night_on_a = _signed_in(a, "Night-Watch")
+    day_on_b = _signed_in(b, "Day-Watch")
+    assert "A cruel line about someone" in day_on_b.get("/mod").text
+
+    # Both moderators decide at the same moment, one on each process: one decision is taken.
+    gate = threading.Barrier(2)
+
+    def decide(client: httpx.Client, action: str) -> int:
+        data = {"action": action, "reason": f"{action} by this moderator", "csrf_token": csrf_of(client)}
+        gate.wait()
+        return client.post(f"/mod/reports/{report_id}", data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        removing = pool.submit(decide, night_on_a, "remove")
+        dismissing = pool.submit(decide, day_on_b, "dismiss")
+        statuses = {"remove": removing.result(), "dismiss": dismissing.result()}
+    assert sorted(statuses.values()) == [303, 409], statuses
+    taken = "remove" if statuses["remove"] == 303 else "dismiss"
+
+    # Whichever process took it, the queue on both is clear and readers on both see the outcome.
+    for moderator in (night_on_a, day_on_b):
+        assert "A cruel line about someone" not in moderator.get("/mod").text
+    author_on_b = _signed_in(b, "Tender-Ground")
+    author_on_a = _same_member_on(a, author_on_b)
+    for client in (author_on_a, author_on_b):
+        page = client.get(f"/t/{post.thread_id}").text
+        if taken == "remove":
+            assert "This post was removed by a moderator." in page
+            assert "remove by this moderator" in page and "A cruel line about someone" not in page
+        else:
+            assert "A cruel line about someone" in page
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+@pytest.fixture
+def shared_limits(two_app_processes) -> tuple[LiveServer, LiveServer]:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail(f"these tests need Redis at {REDIS_URL}")
+    # Limit keys are HMACs under the secret key: a fresh one keeps this run's counts its own.
+    env = {
+        "PEERBEARING_RATE_LIMITS_ENABLED": "true",
+        "PEERBEARING_RATE_LIMIT_STORAGE": REDIS_URL,
+        "PEERBEARING_SECRET_KEY": uuid.uuid4().hex * 2,
+    }
+    return two_app_processes(env)
+
+
+def test_rate_limits_are_shared_by_both_processes_through_redis(shared_limits, session):
+    a, b = shared_limits
+    make_user(session, "Quiet-Harbour")
+    clients = {server: server.client() for server in (a, b)}
+    tokens = {server: csrf_of(client, "/login") for server, client in clients.items()}
+
+    def sign_in(server: LiveServer, passphrase: str) -> httpx.Response:
+        data = {"pseudonym": "Quiet-Harbour", "passphrase": passphrase, "csrf_token": tokens[server]}
+        return clients[server].post("/login", data=data)
+
+    # Ten wrong tries per pseudonym in 15 minutes, wherever they land: five on each process.
+    for server in (a, b) * 5:
+        assert sign_in(server, "not the passphrase").status_code == 422
+    # Each process alone has seen only five, yet both refuse: the count lives in Redis.
+    for server in (a, b):
+        refused = sign_in(server, PASSPHRASE)
+        assert refused.status_code == 429, refused.text
+        assert "Please wait about" in refused.text and int(refused.headers["Retry-After"]) > 800
+        assert 'value="Quiet-Harbour"' in refused.text
