@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, SignInRequired, TooMany
-from app.services import reactions, reporting
+from app.services import reactions, reading, reporting
 
 log = logging.getLogger("peerbearing")
 
@@ -107,17 +107,24 @@ def see_other(
     return RedirectResponse(path_for(request, name, anchor=anchor, query=query, **params), status_code=303)
 
 
-def location(
-    request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
-) -> Response:
-    """HTMX's answer to an action that ends on another page: htmx navigates there itself."""
-    return Response(
-        status_code=204,
-        headers={
-            "HX-Location": path_for(request, name, anchor=anchor, query=query, **params),
-            "Vary": "HX-Request",
-        },
+def post_path(request: Request, post) -> str:
+    """The thread page that holds the post, scrolled to it."""
+    after = reading.page_start_for(post.position)
+    return path_for(
+        request, "threads:show", thread_id=post.thread_id, anchor=f"p{post.id}", query={"after": after}
     )
+
+
+def after_action(request: Request, target: str, *, full_load: bool = False) -> Response:
+    """Where an action that ends on another page sends the browser.
+
+    A plain form gets 303. htmx gets 204 with HX-Location (it fetches and swaps the page itself),
+    or HX-Redirect for a full load when the session changed and every part of the page must be new.
+    """
+    if not wants_fragment(request):
+        return RedirectResponse(target, status_code=303)
+    header = "HX-Redirect" if full_load else "HX-Location"
+    return Response(status_code=204, headers={header: target, "Vary": "HX-Request"})
 
 
 def safe_next(target: str | None) -> str:

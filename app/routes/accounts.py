@@ -3,18 +3,19 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from app.deps import CSRF, ClientKey, CurrentUser, SessionDep
 from app.models import utcnow
 from app.services import accounts, membership, ratelimit, reading
 from app.web import (
     SESSION_COOKIE,
+    after_action,
     clear_session_cookie,
     keep_form,
+    path_for,
     render,
     safe_next,
-    see_other,
     set_session_cookie,
     wants_fragment,
 )
@@ -25,10 +26,7 @@ Text = Annotated[str, Form()]
 
 def _arrive(request: Request, target: str, token: str) -> Response:
     """After sign-in: a fresh session cookie and on to where the member was going."""
-    if wants_fragment(request):
-        response: Response = Response(status_code=204, headers={"HX-Redirect": target, "Vary": "HX-Request"})
-    else:
-        response = RedirectResponse(target, status_code=303)
+    response = after_action(request, target, full_load=True)
     set_session_cookie(response, token)
     return response
 
@@ -100,10 +98,7 @@ def login(
 @router.post("/logout", name="accounts:logout", dependencies=[CSRF])
 def logout(request: Request, session: SessionDep) -> Response:
     accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE))
-    if wants_fragment(request):
-        response: Response = Response(status_code=204, headers={"HX-Redirect": "/", "Vary": "HX-Request"})
-    else:
-        response = see_other(request, "pages:front")
+    response = after_action(request, path_for(request, "pages:front"), full_load=True)
     clear_session_cookie(response)
     return response
 
@@ -178,9 +173,6 @@ def delete(
         erase_posts=erase_posts,
     )
     membership.erase(session, user=user, passphrase=passphrase, erase_posts=erase_posts == "yes")
-    if wants_fragment(request):
-        response: Response = Response(status_code=204, headers={"HX-Redirect": "/", "Vary": "HX-Request"})
-    else:
-        response = see_other(request, "pages:front")
+    response = after_action(request, path_for(request, "pages:front"), full_load=True)
     clear_session_cookie(response)
     return response

@@ -8,8 +8,8 @@ from fastapi.responses import Response
 from app.config import get_settings
 from app.deps import CSRF, ModeratorUser, PostDep, SessionDep, ThreadDep
 from app.models import Thread
-from app.services import moderation, reading
-from app.web import keep_form, location, render, see_other, wants_fragment
+from app.services import moderation
+from app.web import after_action, keep_form, post_path, render, see_other, wants_fragment
 
 router = APIRouter()
 Text = Annotated[str, Form()]
@@ -54,11 +54,7 @@ def restore_post(
     request: Request, session: SessionDep, moderator: ModeratorUser, post: PostDep, reason: Text = ""
 ) -> Response:
     post = moderation.restore_post(session, post=post, moderator=moderator, reason=reason)
-    answer = location if wants_fragment(request) else see_other
-    after = reading.page_start_for(post.position)
-    return answer(
-        request, "threads:show", thread_id=post.thread_id, anchor=f"p{post.id}", query={"after": after}
-    )
+    return after_action(request, post_path(request, post))
 
 
 def _tools(request: Request, thread: Thread) -> Response:

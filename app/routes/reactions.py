@@ -6,8 +6,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, PostDep, SessionDep
-from app.services import ratelimit, reactions, reading
-from app.web import render, see_other, wants_fragment
+from app.services import ratelimit, reactions
+from app.web import after_action, post_path, render, wants_fragment
 
 router = APIRouter()
 
@@ -26,10 +26,4 @@ def toggle(
     if wants_fragment(request):
         mine = reactions.pressed(session, post=post, user=user)
         return render(request, "partials/reactions.html", {"post": post, "mine": mine})
-    return see_other(
-        request,
-        "threads:show",
-        thread_id=post.thread_id,
-        anchor=f"p{post.id}",
-        query={"after": reading.page_start_for(post.position)},
-    )
+    return after_action(request, post_path(request, post))

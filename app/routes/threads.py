@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, OptionalUser, PostDep, SessionDep, ThreadDep
 from app.services import posting, ratelimit, reading
-from app.web import keep_form, location, render, see_other, wants_fragment
+from app.web import after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
 Text = Annotated[str, Form()]
@@ -57,9 +57,7 @@ def create(
     thread = posting.start_thread(
         session, author=user, category_slug=category, title=title, body=body, content_note=content_note
     )
-    if wants_fragment(request):
-        return location(request, "threads:show", thread_id=thread.id)
-    return see_other(request, "threads:show", thread_id=thread.id)
+    return after_action(request, path_for(request, "threads:show", thread_id=thread.id))
 
 
 @router.post("/t/{thread_id:int}/reply", name="threads:reply", dependencies=[CSRF])
@@ -84,13 +82,7 @@ def reply(
     post = posting.reply(session, thread=thread, author=user, body=body, content_note=content_note)
     if wants_fragment(request):
         return render(request, "partials/reply_created.html", {"post": post, "thread": thread, "mine": set()})
-    return see_other(
-        request,
-        "threads:show",
-        thread_id=thread.id,
-        anchor=f"p{post.id}",
-        query={"after": reading.page_start_for(post.position)},
-    )
+    return after_action(request, post_path(request, post))
 
 
 @router.get("/p/{post_id:int}/edit", name="posts:edit_form")
@@ -121,21 +113,7 @@ def edit(
         content_note=content_note,
     )
     posting.edit(session, post=post, author=user, body=body, content_note=content_note)
-    if wants_fragment(request):
-        return location(
-            request,
-            "threads:show",
-            thread_id=post.thread_id,
-            anchor=f"p{post.id}",
-            query={"after": reading.page_start_for(post.position)},
-        )
-    return see_other(
-        request,
-        "threads:show",
-        thread_id=post.thread_id,
-        anchor=f"p{post.id}",
-        query={"after": reading.page_start_for(post.position)},
-    )
+    return after_action(request, post_path(request, post))
 
 
 @router.post("/p/{post_id:int}/delete", name="posts:delete", dependencies=[CSRF])
@@ -143,10 +121,4 @@ def delete(request: Request, session: SessionDep, user: CurrentUser, post: PostD
     posting.delete(session, post=post, author=user)
     if wants_fragment(request):
         return render(request, "partials/post.html", {"post": post, "mine": set(), "thread": None})
-    return see_other(
-        request,
-        "threads:show",
-        thread_id=post.thread_id,
-        anchor=f"p{post.id}",
-        query={"after": reading.page_start_for(post.position)},
-    )
+    return after_action(request, post_path(request, post))
