@@ -4,11 +4,11 @@ import random
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Category, Post, Reaction, Thread, User, utcnow
-from app.services import accounts, pseudonyms, text
+from app.services import accounts, pseudonyms, reactions, text
 from app.services.reactions import COLUMN
 
 TITLES = [
@@ -127,11 +127,4 @@ def _react(session: Session, rng: random.Random, member_ids: list[int], per_post
                 rows.append({"post_id": row[0], "user_id": row[1], "kind": row[2], "created_at": utcnow()})
     for start in range(0, len(rows), 5000):
         session.execute(insert(Reaction), rows[start : start + 5000])
-    for kind, column in COLUMN.items():
-        counted = (
-            select(func.count())
-            .select_from(Reaction)
-            .where(Reaction.post_id == Post.id, Reaction.kind == kind)
-            .scalar_subquery()
-        )
-        session.execute(update(Post).values({column: counted}))
+    reactions.recount(session)

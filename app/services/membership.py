@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Post, PostStatus, Reaction, Report, Thread, User
-from app.services import accounts
-from app.services.reactions import COLUMN
+from app.services import accounts, reactions
 
 ERASED_TITLE = "(title removed by its author)"
 
@@ -74,13 +73,6 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     # The encouragement they gave goes with them; the stored counts follow in the same transaction.
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
-    for kind, column in COLUMN.items():
-        counted = (
-            select(func.count())
-            .select_from(Reaction)
-            .where(Reaction.post_id == Post.id, Reaction.kind == kind)
-            .scalar_subquery()
-        )
-        session.execute(update(Post).where(Post.id.in_(touched)).values({column: counted}))
+    reactions.recount(session, post_ids=touched)
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -64,16 +64,25 @@ def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "
                 Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind
             )
         )
-    counted = (
-        select(func.count())
-        .select_from(Reaction)
-        .where(Reaction.post_id == post.id, Reaction.kind == kind)
-        .scalar_subquery()
-    )
-    session.execute(update(Post).where(Post.id == post.id).values({COLUMN[kind]: counted}))
+    recount(session, post_ids=[post.id], kinds=[kind])
     session.commit()
     session.refresh(post)
     return post
+
+
+def recount(session: Session, *, post_ids: list[int] | None = None, kinds: list[str] | None = None) -> None:
+    """Set the stored counts from the reaction rows, for these posts (all when None) and kinds."""
+    for kind in kinds or list(COLUMN):
+        counted = (
+            select(func.count())
+            .select_from(Reaction)
+            .where(Reaction.post_id == Post.id, Reaction.kind == kind)
+            .scalar_subquery()
+        )
+        stmt = update(Post).values({COLUMN[kind]: counted})
+        if post_ids is not None:
+            stmt = stmt.where(Post.id.in_(post_ids))
+        session.execute(stmt)
 
 
 def pressed(session: Session, *, post: Post, user: User | None) -> set[str]:

@@ -6,6 +6,10 @@ import bleach
 import nh3
 from bleach.linkifier import Linker
 from markdown_it import MarkdownIt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Post
 
 # Bump when the policy below changes; `peerbearing resanitize` re-renders older posts.
 SANITIZER_VERSION = 1
@@ -58,12 +62,8 @@ def plain_text(html_or_source: str) -> str:
     return nh3.clean(html_or_source, tags=set()).strip()
 
 
-def resanitize_all(session, *, batch: int = 500) -> int:
+def resanitize_all(session: Session, *, batch: int = 500) -> int:
     """Re-render every post whose HTML came from an older policy (or all of them). Commits per batch."""
-    from sqlalchemy import select
-
-    from app.models import Post
-
     done, last_id = 0, 0
     while True:
         posts = list(session.scalars(select(Post).where(Post.id > last_id).order_by(Post.id).limit(batch)))
