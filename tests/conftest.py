@@ -17,6 +17,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
@@ -276,6 +277,15 @@ def client(app) -> Iterator[TestClient]:
 def other_client(app) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as c:
         yield c
+
+
+@pytest.fixture
+def browsers(app) -> Iterator[Callable[[str], TestClient]]:
+    """browsers(name) -> a new TestClient (its own cookies) signed in as that existing member."""
+    from tests.factories import signed_in_client  # factories imports csrf_of from here
+
+    with ExitStack() as stack:
+        yield lambda name: signed_in_client(app, stack, name)
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
 """Builders that go through the real services (and, for clients, the real HTTP routes)."""
 
 import itertools
+import threading
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import new_session
 from app.models import Post, Thread, User
-from app.services import accounts, posting
+from app.services import accounts, posting, reporting
 from tests.conftest import csrf_of
 
 PASSPHRASE = "correct horse battery"
@@ -36,8 +39,6 @@ def make_thread(
 
 
 def opening_post(session: Session, thread: Thread) -> Post:
-    from sqlalchemy import select
-
     return session.scalar(select(Post).where(Post.thread_id == thread.id, Post.position == 0))
 
 
@@ -58,13 +59,6 @@ def sign_in_via_http(client: TestClient, name: str) -> None:
     assert response.status_code == 303, response.text
 
 
-def reread(session: Session, obj):
-    """The row as the database holds it now (ends the test's read and drops cached state)."""
-    session.rollback()
-    session.expire_all()
-    return session.get(type(obj), obj.id)
-
-
 # --- reports and moderation ----------------------------------------------------------------------
 
 
@@ -74,15 +68,11 @@ def make_moderator(session: Session, name: str | None = None) -> User:
 
 def report(session: Session, post: Post, reporter: User, *, reason: str = "unkind", note: str = ""):
     """A member reports a post through the reporting service."""
-    from app.services import reporting
-
     return reporting.report(session, post=post, reporter=reporter, reason=reason, note=note)
 
 
 def load(model, ident):
     """A fresh read in its own short session (never holds the database lock between HTTP calls)."""
-    from app.db import new_session
-
     with new_session() as s:
         return s.get(model, ident)
 
@@ -100,8 +90,6 @@ def htmx(token: str) -> dict[str, str]:
 
 def at_once(*actions):
     """Run each action in its own thread, released together; returns each result or exception, in order."""
-    import threading
-
     barrier = threading.Barrier(len(actions))
     outcomes: list = [None] * len(actions)
 

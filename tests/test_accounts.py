@@ -13,6 +13,17 @@ from tests.factories import PASSPHRASE, join_via_http, make_user, sign_in_via_ht
 CODE_RE = re.compile(r"<code>([A-Z2-9]{5}(?:-[A-Z2-9]{5}){3})</code>")
 
 
+def post_join(client, *, htmx: bool = False, **fields: str | None):
+    """POST /join with a valid form, changed by `fields` (None leaves a field out); htmx sends the
+    CSRF token as a header, a plain form as a field."""
+    token = csrf_of(client, "/join")
+    form = {"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes", **fields}
+    data = {name: value for name, value in form.items() if value is not None}
+    if htmx:
+        return client.post("/join", data=data, headers={"HX-Request": "true", "X-CSRF-Token": token})
+    return client.post("/join", data={**data, "csrf_token": token})
+
+
 def test_join_page_offers_a_generated_pseudonym_and_the_guidelines(client):
     page = client.get("/join").text
     suggested = re.search(r'name="pseudonym" value="([^"]+)"', page).group(1)
@@ -21,16 +32,7 @@ def test_join_page_offers_a_generated_pseudonym_and_the_guidelines(client):
 
 
 def test_joining_signs_in_and_shows_a_recovery_code_once(client, session):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={
-            "pseudonym": "Calm-River-12",
-            "passphrase": PASSPHRASE,
-            "guidelines": "yes",
-            "csrf_token": token,
-        },
-    )
+    r = post_join(client)
     assert r.status_code == 200
     assert CODE_RE.search(r.text), "the recovery code is shown"
     assert r.headers["cache-control"] == "no-store"
@@ -41,43 +43,26 @@ def test_joining_signs_in_and_shows_a_recovery_code_once(client, session):
 
 
 def test_join_without_accepting_guidelines_keeps_what_was_typed(client):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join", data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "csrf_token": token}
-    )
+    r = post_join(client, guidelines=None)
     assert r.status_code == 422
     assert "tick the box" in r.text
     assert 'value="Calm-River-12"' in r.text
 
 
 def test_join_with_a_short_passphrase_is_refused(client):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={"pseudonym": "Calm-River-12", "passphrase": "short", "guidelines": "yes", "csrf_token": token},
-    )
+    r = post_join(client, passphrase="short")
     assert r.status_code == 422 and "at least 10 characters" in r.text
 
 
 def test_join_errors_come_back_as_the_form_fragment_for_htmx(client):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={"pseudonym": "admin", "passphrase": PASSPHRASE, "guidelines": "yes"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
-    )
+    r = post_join(client, htmx=True, pseudonym="admin")
     assert r.status_code == 422
     assert r.text.lstrip().startswith('<form id="join-form"')
     assert r.headers["HX-Retarget"] == "#join-form" and r.headers["Vary"] == "HX-Request"
 
 
 def test_join_with_htmx_answers_the_welcome_fragment(client):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={"pseudonym": "Calm-River-12", "passphrase": PASSPHRASE, "guidelines": "yes"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
-    )
+    r = post_join(client, htmx=True)
     assert r.status_code == 200 and 'id="welcome"' in r.text and CODE_RE.search(r.text)
     assert "<html" not in r.text
 
@@ -90,16 +75,7 @@ def test_session_cookie_is_httponly_lax_and_secure_by_default(app, monkeypatch):
     monkeypatch.setenv("PEERBEARING_SECURE_COOKIES", "true")
     get_settings.cache_clear()
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={
-            "pseudonym": "Calm-River-12",
-            "passphrase": PASSPHRASE,
-            "guidelines": "yes",
-            "csrf_token": token,
-        },
-    )
+    r = post_join(client)
     cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
 
@@ -189,16 +165,7 @@ def test_logout_with_htmx(client):
 
 
 def test_recovery_code_sets_a_new_passphrase_once_and_ends_old_sessions(client, other_client, session):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={
-            "pseudonym": "Calm-River-12",
-            "passphrase": PASSPHRASE,
-            "guidelines": "yes",
-            "csrf_token": token,
-        },
-    )
+    r = post_join(client)
     code = CODE_RE.search(r.text).group(1)
     token = csrf_of(other_client, "/recover")
     r = other_client.post(
@@ -234,16 +201,7 @@ def test_set_role_promotes_an_existing_member(session):
 
 
 def test_recovery_with_htmx_answers_the_recovered_fragment(client, other_client):
-    token = csrf_of(client, "/join")
-    r = client.post(
-        "/join",
-        data={
-            "pseudonym": "Calm-River-12",
-            "passphrase": PASSPHRASE,
-            "guidelines": "yes",
-            "csrf_token": token,
-        },
-    )
+    r = post_join(client)
     code = CODE_RE.search(r.text).group(1)
     token = csrf_of(other_client, "/recover")
     headers = {"HX-Request": "true", "X-CSRF-Token": token}

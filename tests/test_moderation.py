@@ -1,6 +1,5 @@
 """The moderators' queue, decisions, thread tools and the log: services, then HTTP with and without JS."""
 
-from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,15 +19,7 @@ from tests.factories import (
     make_user,
     opening_post,
     report,
-    signed_in_client,
 )
-
-
-@pytest.fixture
-def browsers(app):
-    """browser(name) -> a TestClient signed in as that (existing) member."""
-    with ExitStack() as stack:
-        yield lambda name: signed_in_client(app, stack, name)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.models import Post, Thread
 from app.services import posting
 from tests.conftest import csrf_of
-from tests.factories import join_via_http, make_thread, make_user, opening_post, reread
+from tests.factories import join_via_http, load, make_thread, make_user, opening_post
 
 LONG = "x" * 20_001
 
@@ -185,7 +185,7 @@ def test_the_author_can_edit_and_others_cannot(client, other_client, session):
     token = csrf_of(other_client, "/guidelines")
     r = other_client.post(f"/p/{post.id}/edit", data={"body": "Hijacked", "csrf_token": token})
     assert r.status_code == 403
-    assert reread(session, post).body_source == "Better *words*"
+    assert load(Post, post.id).body_source == "Better *words*"
 
 
 def test_the_author_can_delete_their_post_and_the_words_are_gone(client, session):
@@ -201,7 +201,7 @@ def test_the_author_can_delete_their_post_and_the_words_are_gone(client, session
     assert r.status_code == 200 and r.text.lstrip().startswith(f'<article id="p{post.id}"')
     page = client.get(thread_path).text
     assert "Too much detail" not in page and "The author deleted this post." in page
-    assert reread(session, post).body_source == ""
+    assert load(Post, post.id).body_source == ""
 
 
 def test_opening_post_factory_finds_position_zero(session):

@@ -1,7 +1,6 @@
 """Members report posts: the rules through the service, then through HTTP with and without JS."""
 
 import uuid
-from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
@@ -22,15 +21,7 @@ from tests.factories import (
     make_user,
     opening_post,
     report,
-    signed_in_client,
 )
-
-
-@pytest.fixture
-def browsers(app):
-    """browser(name) -> a TestClient signed in as that (existing) member."""
-    with ExitStack() as stack:
-        yield lambda name: signed_in_client(app, stack, name)
 
 
 @pytest.fixture

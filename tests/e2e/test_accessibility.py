@@ -195,9 +195,7 @@ def test_keyboard_only_a_member_reacts_and_replies_with_visible_focus(browse, fo
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
 
     # Tab to "Hug" on the opening post; every stop on the way shows where focus is.
-    hug_id = (
-        page.locator("#posts .post").first.get_by_role("button", name="Hug").get_attribute("id")
-    )
+    hug_id = page.locator("#posts .post").first.get_by_role("button", name="Hug").get_attribute("id")
     stops = tab_until(page, lambda s: s["id"] == hug_id)
     assert [s for s in stops if not s["visible"]] == []
     page.keyboard.press("Space")
