@@ -30,7 +30,7 @@ run: $(STAMP)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff format --check .
 
 # The suite runs on SQLite, then again on PostgreSQL when one answers (PEERBEARING_TEST_POSTGRES_URL,
 # or 127.0.0.1:5432). With CI=true PostgreSQL is required: the second run fails if it is missing.
@@ -38,6 +38,7 @@ PG_ANSWERS := $(BIN)/python -c "import socket; socket.create_connection(('127.0.
 
 test: $(DEV_STAMP) node-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	PEERBEARING_TEST_ENGINE=sqlite $(BIN)/python -m pytest
 	@if [ -n "$$PEERBEARING_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ] || $(PG_ANSWERS) 2>/dev/null; then \
 		echo "== the same suite on PostgreSQL =="; \
