@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from app import db
@@ -103,11 +103,19 @@ def moderator_user(user: Annotated[User, Depends(current_user)]) -> User:
     return user
 
 
-def load_thread(session: SessionDep, thread_id: int) -> Thread:
+# Numbers in addresses are bounded by what a row id can be (PostgreSQL INTEGER): a longer one is
+# answered like any unknown id or unreadable query, never as an integer overflow in the database.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]
+
+
+def load_thread(session: SessionDep, thread_id: RowId) -> Thread:
     return posting.get_thread(session, thread_id)
 
 
-def load_post(session: SessionDep, post_id: int) -> Post:
+def load_post(session: SessionDep, post_id: RowId) -> Post:
     return posting.get_post(session, post_id)
 
 

@@ -1,6 +1,7 @@
 """create_app(): settings, middleware, routers, error handlers, static files."""
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -9,7 +10,13 @@ from app.config import PROJECT_ROOT, get_settings
 from app.deps import identify
 from app.errors import DomainError
 from app.routes import accounts, moderation, pages, reactions, reports, search, threads
-from app.web import domain_error_handler, error_page, http_error_handler, server_error_handler
+from app.web import (
+    domain_error_handler,
+    error_page,
+    http_error_handler,
+    server_error_handler,
+    unreadable_request_handler,
+)
 
 MAX_BODY_BYTES = 256 * 1024
 CSP = (
@@ -58,5 +65,6 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, unreadable_request_handler)
     app.add_exception_handler(Exception, server_error_handler)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -257,6 +258,14 @@ async def error_page(
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
     return await error_page(request, exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def unreadable_request_handler(request: Request, exc: RequestValidationError) -> Response:
+    """A number in the address that cannot be an id is an unknown page; other unreadable parts, 422."""
+    if any(error["loc"][0] == "path" for error in exc.errors()):
+        return await error_page(request, 404)
+    title = "That address could not be read"
+    return await error_page(request, 422, title, "Please go back and follow the link again.")
 
 
 async def server_error_handler(request: Request, exc: Exception) -> Response:

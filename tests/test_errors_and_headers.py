@@ -1,5 +1,7 @@
+import pytest
+
 from tests.conftest import csrf_of
-from tests.factories import join_via_http
+from tests.factories import join_via_http, make_moderator, make_thread, make_user
 
 
 def test_pages_carry_a_strict_csp_and_no_third_party_assets(client):
@@ -86,3 +88,40 @@ def test_health_answers_503_when_the_database_does_not(monkeypatch, database_url
     with TestClient(create_app()) as c:
         r = c.get("/healthz")
     assert r.status_code == 503 and r.json()["database"] == "unreachable"
+
+
+TOO_BIG = "9" * 23  # longer than any row id; once overflowed the database driver (a 500)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"/t/{TOO_BIG}", 404),
+        ("/t/2147483648", 404),
+        (f"/p/{TOO_BIG}/report", 404),
+        (f"/p/{TOO_BIG}/edit", 404),
+        (f"/t/1?after={TOO_BIG}", 422),
+        (f"/mod/log?before={TOO_BIG}", 422),
+        (f"/mod?page={TOO_BIG}", 422),
+        ("/mod?page=0", 422),
+        ("/mod?page=two", 422),
+    ],
+)
+def test_numbers_in_addresses_that_cannot_be_ids_get_a_calm_page_not_a_server_error(
+    session, browsers, path, status
+):
+    make_moderator(session, "Mod-Willow")
+    make_thread(session, make_user(session))
+    session.commit()
+    r = browsers("Mod-Willow").get(path)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("text/html") and '<h1 id="error-title">' in r.text
+
+
+@pytest.mark.parametrize("action", ["/p/{id}/react/hug", "/mod/reports/{id}", "/mod/threads/{id}/lock"])
+def test_actions_on_ids_that_cannot_exist_are_404(session, browsers, action):
+    make_moderator(session, "Mod-Willow")
+    moderator = browsers("Mod-Willow")
+    data = {"csrf_token": csrf_of(moderator), "action": "dismiss"}
+    r = moderator.post(action.format(id=TOO_BIG), data=data)
+    assert r.status_code == 404 and "We could not find that page" in r.text

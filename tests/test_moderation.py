@@ -444,6 +444,25 @@ def test_moderator_sees_the_queue_with_the_urgent_group_first(session, author, m
     assert f'href="/t/{risky.thread_id}#p{risky.id}"' in text  # no empty "?" before the anchor
 
 
+def test_a_long_queue_pages_on_and_nothing_waiting_is_out_of_reach(
+    session, author, mod, browsers, monkeypatch
+):
+    monkeypatch.setattr(moderation, "QUEUE_SIZE", 2)
+    posts = [reported_post(session, author, title=f"Report {i}", body=f"Words {i}")[0] for i in range(5)]
+    moderator = browsers("Mod-Willow")
+    seen = []
+    for page, link in ((1, "/mod?page=2"), (2, "/mod?page=3"), (3, None)):
+        text = moderator.get(f"/mod?page={page}" if page > 1 else "/mod").text
+        seen += [p.id for p in posts if f'id="report-group-p{p.id}"' in text]
+        first = (page - 1) * 2 + 1
+        assert f"Posts {first} to {min(first + 1, 5)} of 5 waiting." in text
+        assert (f'href="{link}"' in text) is (link is not None)
+        assert ('href="/mod">Back to the most urgent' in text) is (page > 1)
+    assert seen == [p.id for p in posts], "each waiting post appears once, oldest first"
+    beyond = moderator.get("/mod?page=4")
+    assert beyond.status_code == 200 and "No more reports on this page" in beyond.text
+
+
 def test_moderators_see_the_open_report_count_in_the_header_on_every_page(session, author, mod, browsers):
     post, _ = reported_post(session, author, reasons=("unkind", "spam"))
     reported_post(session, author)

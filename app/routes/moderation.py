@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.config import get_settings
-from app.deps import CSRF, ModeratorUser, PostDep, SessionDep, ThreadDep
+from app.deps import CSRF, Cursor, ModeratorUser, PageNumber, PostDep, RowId, SessionDep, ThreadDep
 from app.models import Thread
 from app.services import moderation
 from app.web import after_action, keep_form, post_path, render, see_other, wants_fragment
@@ -16,8 +16,14 @@ Text = Annotated[str, Form()]
 
 
 @router.get("/mod", name="mod:queue")
-def queue(request: Request, session: SessionDep, moderator: ModeratorUser) -> Response:
-    return render(request, "pages/mod_queue.html", {"groups": moderation.queue(session)})
+def queue(request: Request, session: SessionDep, moderator: ModeratorUser, page: PageNumber = 1) -> Response:
+    ctx = {
+        "groups": moderation.queue(session, page=page, size=moderation.QUEUE_SIZE),
+        "page": page,
+        "size": moderation.QUEUE_SIZE,
+        "waiting": moderation.open_report_count(session),
+    }
+    return render(request, "pages/mod_queue.html", ctx)
 
 
 @router.post("/mod/reports/{report_id:int}", name="mod:decide", dependencies=[CSRF])
@@ -25,7 +31,7 @@ def decide(
     request: Request,
     session: SessionDep,
     moderator: ModeratorUser,
-    report_id: int,
+    report_id: RowId,
     action: Text = "",
     reason: Text = "",
     days: Text = "",
@@ -78,8 +84,6 @@ def pin(
 
 
 @router.get("/mod/log", name="mod:log")
-def log(
-    request: Request, session: SessionDep, moderator: ModeratorUser, before: int | None = None
-) -> Response:
+def log(request: Request, session: SessionDep, moderator: ModeratorUser, before: Cursor = None) -> Response:
     page = moderation.log(session, before=before, size=get_settings().page_size)
     return render(request, "pages/mod_log.html", {"page": page})

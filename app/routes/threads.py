@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.deps import CSRF, CurrentUser, OptionalUser, PostDep, SessionDep, ThreadDep
+from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, ThreadDep
 from app.services import posting, ratelimit, reading
 from app.web import after_action, keep_form, path_for, post_path, render, wants_fragment
 
@@ -15,7 +15,7 @@ Text = Annotated[str, Form()]
 
 @router.get("/t/{thread_id:int}", name="threads:show")
 def show(
-    request: Request, session: SessionDep, reader: OptionalUser, thread_id: int, after: int | None = None
+    request: Request, session: SessionDep, reader: OptionalUser, thread_id: RowId, after: Cursor = None
 ) -> Response:
     thread = reading.thread_with_category(session, thread_id)
     page = reading.thread_posts(session, thread=thread, reader=reader, after=after)

@@ -123,8 +123,14 @@ def open_report_count(session: Session) -> int:
     )
 
 
-def queue(session: Session, *, now: datetime | None = None, size: int = QUEUE_SIZE) -> list[ReportGroup]:
-    """Open reports grouped by post: urgent first, then oldest first. A fixed number of queries."""
+def queue(
+    session: Session, *, now: datetime | None = None, size: int = QUEUE_SIZE, page: int = 1
+) -> list[ReportGroup]:
+    """Open reports grouped by post: urgent first, then oldest first. A fixed number of queries.
+
+    Pages are counted by offset: the queue is short-lived and small, and what it holds moves as
+    moderators decide, so page 1 always shows what is most urgent now.
+    """
     urgent = func.max(case((Report.reason == AT_RISK, 1), else_=0))
     oldest = func.min(Report.created_at)
     rows = session.execute(
@@ -133,6 +139,7 @@ def queue(session: Session, *, now: datetime | None = None, size: int = QUEUE_SI
         .group_by(Report.post_id)
         .order_by(urgent.desc(), oldest.asc(), Report.post_id)
         .limit(size)
+        .offset((max(page, 1) - 1) * size)
     )
     return _groups(session, [post_id for (post_id,) in rows], now or utcnow())
 
