@@ -28,8 +28,8 @@ def _rows(session, post, kind="hug") -> int:
 
 def test_pressing_twice_takes_the_encouragement_back(session, post):
     member = make_user(session)
-    assert reactions.toggle(session, post=post, user=member, kind="hug").hug_count == 1
-    assert reactions.toggle(session, post=post, user=member, kind="hug").hug_count == 0
+    assert reactions.toggle(session, post=post, user=member, kind="hug").post.hug_count == 1
+    assert reactions.toggle(session, post=post, user=member, kind="hug").post.hug_count == 0
     assert _rows(session, post) == 0
 
 

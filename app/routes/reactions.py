@@ -22,8 +22,7 @@ def toggle(
     want: Annotated[str, Form()] = "",
 ) -> Response:
     ratelimit.react(user=user)
-    post = reactions.toggle(session, post=post, user=user, kind=kind, want=want)
+    toggled = reactions.toggle(session, post=post, user=user, kind=kind, want=want)
     if wants_fragment(request):
-        mine = reactions.pressed(session, post=post, user=user)
-        return render(request, "partials/reactions.html", {"post": post, "mine": mine})
+        return render(request, "partials/reactions.html", {"post": toggled.post, "mine": toggled.mine})
     return after_action(request, post_path(request, post))

@@ -34,7 +34,13 @@ def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "") -> Post:
+@dataclass(frozen=True)
+class Toggled:
+    post: Post  # with its stored counts as committed
+    mine: set[str]  # the kinds this member has pressed on it now
+
+
+def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "") -> Toggled:
     """Press or take back one encouragement. `want` ("on"/"off") makes a repeated click harmless.
 
     A unique (post, user, kind) row decides races; the count is recomputed from the rows
@@ -47,27 +53,25 @@ def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "
     status = session.scalar(select(Post.status).where(Post.id == post.id).with_for_update())
     if status != PostStatus.visible:
         raise Conflict("This post is not open for encouragement right now.")
-    exists = session.scalar(
-        select(Reaction.id).where(
-            Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind
-        )
-    )
-    turn_on = {"on": True, "off": False}.get(want, exists is None)
+    mine = pressed(session, post=post, user=user)
+    turn_on = {"on": True, "off": False}.get(want, kind not in mine)
     if turn_on:
         stmt = _insert(session)(Reaction).values(
             post_id=post.id, user_id=user.id, kind=kind, created_at=utcnow()
         )
         session.execute(stmt.on_conflict_do_nothing(index_elements=["post_id", "user_id", "kind"]))
+        mine.add(kind)
     else:
         session.execute(
             delete(Reaction).where(
                 Reaction.post_id == post.id, Reaction.user_id == user.id, Reaction.kind == kind
             )
         )
+        mine.discard(kind)
     recount(session, post_ids=[post.id], kinds=[kind])
-    session.commit()
     session.refresh(post)
-    return post
+    session.commit()
+    return Toggled(post, mine)
 
 
 def recount(session: Session, *, post_ids: list[int] | None = None, kinds: list[str] | None = None) -> None:
