@@ -16,6 +16,7 @@ from tests.e2e.flows import (
     join,
     mark_window,
     reply,
+    report,
     sign_in,
     sign_out,
     start_thread,
@@ -38,16 +39,6 @@ def live_server(tmp_path) -> Iterator[LiveServer]:
 
 def post_with(page: Page, words: str):
     return page.locator("#posts .post").filter(has_text=words)
-
-
-def report(page: Page, post, reason: str) -> None:
-    """Report from the post's own disclosure; thanked in place (htmx) or on the report page (no JS)."""
-    post.get_by_text("Report this post").click()
-    post.get_by_label(reason).check()
-    post.get_by_role("button", name="Send report").click()
-    expect(page.get_by_role("status").filter(has_text="Thank you.")).to_contain_text(
-        "A moderator will look at this soon."
-    )
 
 
 def three_members_report(browse, thread: str, words: str, **screen) -> Page:
