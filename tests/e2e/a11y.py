@@ -18,7 +18,10 @@ def _axe_source() -> str:
 
 
 def run_axe(page: Page) -> list[dict]:
-    """All axe violations on the page as it is now (WCAG 2.x A/AA and best practices)."""
+    """All axe violations on the page as it is now (WCAG 2.x A/AA and best practices).
+
+    Needs page JavaScript: with it off, axe's timers never fire and the evaluate waits for ever.
+    """
     # Evaluated, not added as a <script>: the page's CSP (script-src 'self') stays under test.
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source())

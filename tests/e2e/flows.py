@@ -7,7 +7,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 PASSPHRASE = "slow steady mornings"
 MARKER = "__pb_no_reload"
@@ -104,3 +104,14 @@ def reply(page: Page, body: str, content_note: str = "") -> None:
 
 def reaction_button(page: Page, post_index: int, label: str):
     return page.locator("#posts .post").nth(post_index).get_by_role("button", name=label)
+
+
+def report(page: Page, post: Locator, reason: str, note: str = "") -> None:
+    """Report from the post's own disclosure; thanked in place (htmx) or on the report page (no JS)."""
+    post.get_by_text("Report this post").click()
+    post.get_by_label(reason).check()
+    post.get_by_label("A note for the moderators").fill(note)
+    post.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("status").filter(has_text="Thank you.")).to_contain_text(
+        "A moderator will look at this soon."
+    )

@@ -16,20 +16,23 @@ from tests.e2e.a11y import (
     unlabelled_fields,
 )
 from tests.e2e.conftest import SCREENSHOTS, Browse, Watch
-from tests.e2e.flows import Member, join, reply, start_thread, unique
+from tests.e2e.flows import Member, join, reply, report, start_thread, unique
 
 JS = pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
 
 
 @dataclass
 class Forum:
-    """A small forum made once for this module: an author's thread and a reader who replied."""
+    """A small forum made once for this module: an author's thread, a reader who replied, and a
+    moderator with open reports waiting (one urgent, one on their own post) and a decision logged."""
 
     author: Member
     reader: Member
     reader_state: dict
     thread_path: str
     reply_edit_path: str
+    moderator: Member
+    moderator_state: dict
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +62,30 @@ def forum(browser, live_server) -> Forum:
         reader_page.locator("#posts .post").last.get_by_role("link", name="Edit").get_attribute("href")
     )
     state = reader_page.context.storage_state()
+
+    mod_page = opener()
+    mod_page.goto("/")
+    moderator = join(mod_page)
+    live_server.cli("promote", moderator.pseudonym, "--role", "moderator")
+    mod_thread = start_thread(mod_page, category="General", title=unique("Welcome"), body="Say hello here.")
+    # Open reports for /mod: one urgent on the opening post, one on the moderator's own post
+    # (a moderator cannot pause themselves: that refusal is the decision page kind below).
+    report(reader_page, reader_page.locator("#posts .post").first, "Someone may be at risk")
+    reader_page.goto(mod_thread)
+    report(reader_page, reader_page.locator("#posts .post").first, "Unkind or harassing")
+    # A decision with a reason, so /mod/log has an entry.
+    page.reload()
+    report(page, page.locator("#posts .post").last, "Unkind or harassing", "Felt dismissive of my evenings.")
+    mod_page.goto("/mod")
+    group = mod_page.get_by_role("region", name=f"Post by {reader.pseudonym} in")
+    group.get_by_label("Reason").fill("Kind, and on topic: not unkind.")
+    group.get_by_role("button", name="Dismiss: keep it visible").click()
+    expect(mod_page.get_by_role("status").filter(has_text="Done.")).to_be_visible()
+    mod_state = mod_page.context.storage_state()
     for context in opener.contexts:
         context.close()
     assert not watch.problems, watch.problems
-    return Forum(author, reader, state, thread_path, edit_href)
+    return Forum(author, reader, state, thread_path, edit_href, moderator, mod_state)
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +124,20 @@ def _reply_error(page: Page, forum: Forum) -> None:
     expect(page.get_by_role("alert").filter(has_text="not posted")).to_be_visible()
 
 
+def _mod_decision_error(page: Page, forum: Forum) -> None:
+    """Without JavaScript a refused decision is its own page (with htmx it is swapped into /mod).
+
+    axe needs page JavaScript (with it off, its timers never fire), so htmx is switched off on
+    this one form instead: the browser then submits it as a plain form, as it would without JS.
+    """
+    page.goto("/mod")
+    own = page.get_by_role("region", name=f"Post by {forum.moderator.pseudonym} in")
+    own.locator("form").evaluate("form => { form.setAttribute('hx-disable', ''); htmx.process(form); }")
+    own.get_by_role("button", name="Remove and pause the author").click()
+    expect(page.get_by_role("alert")).to_contain_text("You cannot pause your own account.")
+    expect(page).to_have_url(re.compile(r"/mod/reports/\d+$"))
+
+
 def _welcome(page: Page, forum: Forum) -> None:
     page.goto("/join")
     page.get_by_label("Passphrase").fill("slow steady mornings")
@@ -109,7 +146,7 @@ def _welcome(page: Page, forum: Forum) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Welcome, "))
 
 
-# kind: (who, path or action). Moderation adds ("moderator", "/mod") here once it lands.
+# kind: (who, path or action).
 PAGE_KINDS = {
     "front": ("guest", "/"),
     "category": ("guest", "/c/stories"),
@@ -128,12 +165,16 @@ PAGE_KINDS = {
     "guidelines": ("guest", "/guidelines"),
     "help": ("guest", "/help"),
     "error-404": ("guest", "/t/999999"),
+    "mod-queue": ("moderator", "/mod"),
+    "mod-decision-with-errors": ("moderator", _mod_decision_error),
+    "mod-log": ("moderator", "/mod/log"),
 }
 
 
 def open_kind(browse, forum: Forum, kind: str, **options) -> Page:
     who, how = PAGE_KINDS[kind]
-    page = browse(storage_state=forum.reader_state if who == "reader" else None, **options)
+    states = {"reader": forum.reader_state, "moderator": forum.moderator_state}
+    page = browse(storage_state=states.get(who), **options)
     if callable(how):
         how(page, forum)
     else:
@@ -169,7 +210,9 @@ def test_an_opened_content_note_keeps_colour_contrast_in_dark_mode(browse, forum
     assert not blocking(violations), describe(violations)
 
 
-@pytest.mark.parametrize("kind", ["join", "login", "recover", "compose", "thread-as-member", "edit"])
+@pytest.mark.parametrize(
+    "kind", ["join", "login", "recover", "compose", "thread-as-member", "edit", "mod-queue"]
+)
 def test_every_form_field_has_a_label(browse, forum, kind):
     page = open_kind(browse, forum, kind)
     assert page.locator("input:not([type=hidden]), select, textarea").count() > 0

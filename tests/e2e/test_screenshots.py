@@ -13,13 +13,14 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import luminance_of_background
 from tests.e2e.conftest import SCREENSHOTS, Browse, LiveServer, Watch, running_app
-from tests.e2e.flows import assert_fits_sideways, join, reply
+from tests.e2e.flows import assert_fits_sideways, join, reply, report
 
 
 @dataclass
 class Showcase:
     server: LiveServer
     member_state: dict
+    moderator_state: dict
     thread_path: str
 
 
@@ -44,10 +45,24 @@ def showcase(browser, tmp_path_factory) -> Iterator[Showcase]:
             "aria-pressed", "true"
         )
         state = page.context.storage_state()
+        # Two reports waiting for /mod, away from the thread photographed: one urgent, one with a note.
+        for category, reason, note in [
+            ("Stories", "Someone may be at risk", ""),
+            ("Milestones", "Dangerous medical advice", "Suggests stopping medication all at once."),
+        ]:
+            page.goto("/")
+            page.get_by_role("navigation", name="Categories").get_by_role("link", name=category).click()
+            page.locator(".thread-title").first.click()
+            report(page, page.locator("#posts .post").last, reason, note)
+        mod_page = opener()
+        mod_page.goto("/")
+        moderator = join(mod_page)
+        server.cli("promote", moderator.pseudonym, "--role", "moderator")
+        mod_state = mod_page.context.storage_state()
         for context in opener.contexts:
             context.close()
         assert not watch.problems, watch.problems
-        yield Showcase(server, state, thread_path)
+        yield Showcase(server, state, mod_state, thread_path)
 
 
 def _open_thread(page: Page, showcase: Showcase) -> None:
@@ -68,17 +83,18 @@ def _join_error(page: Page, showcase: Showcase) -> None:
 
 
 README_SHOTS = {"front-desktop-light", "thread-mobile-dark"}  # copied to docs/screenshots/ by hand
-# name: (signed in?, how to get there)
+# name: (who, how to get there)
 SHOTS = {
-    "front": (False, "/"),
-    "category": (False, "/c/coping-tips"),
-    "thread": (True, _open_thread),
-    "compose": (True, _new_thread),
-    "join": (False, "/join"),
-    "join-error": (False, _join_error),
-    "me": (True, "/me"),
-    "help": (False, "/help"),
-    "not-found": (False, "/t/999999"),
+    "front": ("guest", "/"),
+    "category": ("guest", "/c/coping-tips"),
+    "thread": ("member", _open_thread),
+    "compose": ("member", _new_thread),
+    "join": ("guest", "/join"),
+    "join-error": ("guest", _join_error),
+    "me": ("member", "/me"),
+    "help": ("guest", "/help"),
+    "not-found": ("guest", "/t/999999"),
+    "mod-queue": ("moderator", "/mod"),
 }
 
 
@@ -90,10 +106,9 @@ def test_main_pages_are_photographed_and_fit_the_screen(browser, showcase, dark,
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     suffix = f"{'mobile' if mobile else 'desktop'}-{'dark' if dark else 'light'}"
     try:
-        for name, (signed_in, how) in SHOTS.items():
-            page = opener(
-                mobile=mobile, dark=dark, storage_state=showcase.member_state if signed_in else None
-            )
+        states = {"member": showcase.member_state, "moderator": showcase.moderator_state}
+        for name, (who, how) in SHOTS.items():
+            page = opener(mobile=mobile, dark=dark, storage_state=states.get(who))
             if callable(how):
                 how(page, showcase)
             else:
