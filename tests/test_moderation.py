@@ -74,7 +74,7 @@ def test_queue_groups_by_post_with_urgent_first_then_oldest_first(session, autho
     backdate(session, newer_reports[0], 30)
     backdate(session, urgent_reports[0], 5)
 
-    groups = moderation.queue(session)
+    groups = moderation.queue(session).groups
 
     assert [g.post_id for g in groups] == [urgent.id, older.id, newer.id]
     assert [g.urgent for g in groups] == [True, False, False]
@@ -91,7 +91,7 @@ def test_queue_group_shows_snapshot_current_text_notes_and_the_authors_history(s
     author.suspended_until = utcnow() + timedelta(days=2)
     session.commit()
 
-    [group] = moderation.queue(session)
+    [group] = moderation.queue(session).groups
 
     assert group.snapshots == ["Original words"] and group.changed is True
     assert "Quietly changed words" in group.body_html
@@ -302,7 +302,7 @@ def test_a_new_report_after_a_decision_opens_a_new_group_but_the_old_form_stays_
     fresh = report(session, post, make_user(session)).report
     with pytest.raises(Conflict):
         moderation.decide(session, report_id=reports[0].id, moderator=mod, action="remove")
-    assert [g.first_report_id for g in moderation.queue(session)] == [fresh.id]
+    assert [g.first_report_id for g in moderation.queue(session).groups] == [fresh.id]
 
 
 @pytest.mark.parametrize("action", ["delete", "", "ban", "DISMISS"])

@@ -17,13 +17,8 @@ Text = Annotated[str, Form()]
 
 @router.get("/mod", name="mod:queue")
 def queue(request: Request, session: SessionDep, moderator: ModeratorUser, page: PageNumber = 1) -> Response:
-    ctx = {
-        "groups": moderation.queue(session, page=page, size=moderation.QUEUE_SIZE),
-        "page": page,
-        "size": moderation.QUEUE_SIZE,
-        "waiting": moderation.open_report_count(session),
-    }
-    return render(request, "pages/mod_queue.html", ctx)
+    queue = moderation.queue(session, page=page)
+    return render(request, "pages/mod_queue.html", {"queue": queue})
 
 
 @router.post("/mod/reports/{report_id:int}", name="mod:decide", dependencies=[CSRF])

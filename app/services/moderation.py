@@ -123,25 +123,38 @@ def open_report_count(session: Session) -> int:
     )
 
 
+@dataclass(frozen=True)
+class QueuePage:
+    groups: list[ReportGroup]
+    page: int
+    first: int  # the position in the whole queue of this page's first group
+    has_next: bool
+
+
 def queue(
-    session: Session, *, now: datetime | None = None, size: int = QUEUE_SIZE, page: int = 1
-) -> list[ReportGroup]:
+    session: Session, *, now: datetime | None = None, size: int | None = None, page: int = 1
+) -> QueuePage:
     """Open reports grouped by post: urgent first, then oldest first. A fixed number of queries.
 
     Pages are counted by offset: the queue is short-lived and small, and what it holds moves as
     moderators decide, so page 1 always shows what is most urgent now.
     """
+    size = size or QUEUE_SIZE  # read at call time, so a test may shorten it
     urgent = func.max(case((Report.reason == AT_RISK, 1), else_=0))
     oldest = func.min(Report.created_at)
-    rows = session.execute(
-        select(Report.post_id)
-        .where(Report.status == ReportStatus.open)
-        .group_by(Report.post_id)
-        .order_by(urgent.desc(), oldest.asc(), Report.post_id)
-        .limit(size)
-        .offset((max(page, 1) - 1) * size)
+    skipped = (max(page, 1) - 1) * size
+    post_ids = list(
+        session.scalars(
+            select(Report.post_id)
+            .where(Report.status == ReportStatus.open)
+            .group_by(Report.post_id)
+            .order_by(urgent.desc(), oldest.asc(), Report.post_id)
+            .limit(size + 1)  # one more tells whether a next page exists
+            .offset(skipped)
+        )
     )
-    return _groups(session, [post_id for (post_id,) in rows], now or utcnow())
+    groups = _groups(session, post_ids[:size], now or utcnow())
+    return QueuePage(groups, page, skipped + 1, has_next=len(post_ids) > size)
 
 
 def group_for_report(session: Session, report_id: int) -> ReportGroup:

@@ -41,6 +41,14 @@ def post_with(page: Page, words: str):
     return page.locator("#posts .post").filter(has_text=words)
 
 
+def author_starts_a_thread(browse, title: str, body: str, **screen) -> tuple[Page, Member, str]:
+    """A new member joins and starts a thread: their page, who they are, and the thread's path."""
+    page = browse(**screen)
+    page.goto("/")
+    author = join(page)
+    return page, author, start_thread(page, category="General", title=title, body=body)
+
+
 def three_members_report(browse, thread: str, words: str, **screen) -> Page:
     """Three distinct members report the post (the default hide threshold); returns the last one's page."""
     for n in range(3):
@@ -103,12 +111,8 @@ def decide(page: Page, group, action: str, *, js: bool, reason: str = "") -> Non
 @JS
 def test_three_reports_hide_a_post_and_a_moderator_removes_it_with_a_reason(browse, live_server, js, mobile):
     screen = {"js": js, "mobile": mobile}
-    author_page = browse(**screen)
-    author_page.goto("/")
-    author = join(author_page)
-    title = unique("A bad night")
-    words = unique("Honestly the rest of you are pathetic")
-    thread = start_thread(author_page, category="General", title=title, body=words)
+    title, words = unique("A bad night"), unique("Honestly the rest of you are pathetic")
+    author_page, author, thread = author_starts_a_thread(browse, title, words, **screen)
     sign_out(author_page)
 
     reader = three_members_report(browse, thread, words, **screen)
@@ -152,11 +156,8 @@ def test_three_reports_hide_a_post_and_a_moderator_removes_it_with_a_reason(brow
 @JS
 def test_a_moderator_restores_a_reported_reply_and_readers_see_it_again(browse, live_server, js, mobile):
     screen = {"js": js, "mobile": mobile}
-    author_page = browse(**screen)
-    author_page.goto("/")
-    author = join(author_page)
     title = unique("Said too much")
-    thread = start_thread(author_page, category="General", title=title, body="Context first.")
+    author_page, author, thread = author_starts_a_thread(browse, title, "Context first.", **screen)
     words = unique("Day four. Shaky, but I made the meeting.")
     reply(author_page, words)
 
