@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from app import db
@@ -126,3 +126,5 @@ ThreadDep = Annotated[Thread, Depends(load_thread)]
 PostDep = Annotated[Post, Depends(load_post)]
 ClientKey = Annotated[str, Depends(client_key)]
 CSRF = Depends(require_csrf)
+# A form field as typed: routes take plain strings with a default, so the service is the one validator.
+Text = Annotated[str, Form()]

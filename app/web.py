@@ -165,18 +165,28 @@ def _set_visitor_cookie(request: Request, response: Response) -> None:
 # --- forms that come back with what the user typed -------------------------------------------
 
 
-@dataclass
-class FormContext:
-    """Declared by a route before it calls a service, so an error can re-render the form."""
+@dataclass(frozen=True)
+class FormSpec:
+    """A form, declared once beside its route, so an error can re-render it with what was typed."""
 
     page: str  # full page template, for plain browsers
     partial: str  # the form fragment, for HTMX
-    target: str  # id of the fragment's root element
+    target: str  # id of the fragment's root element; may name values, as in "report-form-p{post.id}"
+
+
+@dataclass
+class FormContext:
+    spec: FormSpec
     values: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def target(self) -> str:
+        return self.spec.target.format(**self.values)
 
-def keep_form(request: Request, *, page: str, partial: str, target: str, **values: Any) -> None:
-    request.state.form = FormContext(page=page, partial=partial, target=target, values=values)
+
+def keep_form(request: Request, spec: FormSpec, **values: Any) -> None:
+    """Called by a route before its service: an error from here on answers this form, input kept."""
+    request.state.form = FormContext(spec=spec, values=values)
 
 
 async def domain_error_handler(request: Request, exc: DomainError) -> Response:
@@ -189,8 +199,8 @@ async def domain_error_handler(request: Request, exc: DomainError) -> Response:
         ctx.update(form.values)
         if wants_fragment(request):
             headers |= {"HX-Retarget": f"#{form.target}", "HX-Reswap": "outerHTML"}
-            return render(request, form.partial, ctx, status_code=exc.status_code, headers=headers)
-        return render(request, form.page, ctx, status_code=exc.status_code, headers=headers)
+            return render(request, form.spec.partial, ctx, status_code=exc.status_code, headers=headers)
+        return render(request, form.spec.page, ctx, status_code=exc.status_code, headers=headers)
     return await error_page(request, exc.status_code, exc.title, exc.message, headers=headers)
 
 

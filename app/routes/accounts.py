@@ -1,15 +1,14 @@
 """Joining, signing in and out, recovery, and the member's own page."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.deps import CSRF, ClientKey, CurrentUser, SessionDep
+from app.deps import CSRF, ClientKey, CurrentUser, SessionDep, Text
 from app.models import utcnow
 from app.services import accounts, membership, ratelimit, reading
 from app.web import (
     SESSION_COOKIE,
+    FormSpec,
     after_action,
     clear_session_cookie,
     keep_form,
@@ -21,7 +20,14 @@ from app.web import (
 )
 
 router = APIRouter()
-Text = Annotated[str, Form()]
+JOIN_FORM = FormSpec(page="pages/join.html", partial="partials/join_form.html", target="join-form")
+LOGIN_FORM = FormSpec(page="pages/login.html", partial="partials/login_form.html", target="login-form")
+RECOVER_FORM = FormSpec(
+    page="pages/recover.html", partial="partials/recover_form.html", target="recover-form"
+)
+DELETE_FORM = FormSpec(
+    page="pages/delete_account.html", partial="partials/delete_account_form.html", target="delete-form"
+)
 
 
 def _arrive(request: Request, target: str, token: str) -> Response:
@@ -47,9 +53,7 @@ def join(
 ) -> Response:
     keep_form(
         request,
-        page="pages/join.html",
-        partial="partials/join_form.html",
-        target="join-form",
+        JOIN_FORM,
         pseudonym=pseudonym,
         guidelines=guidelines,
         suggestion=pseudonym,
@@ -82,9 +86,7 @@ def login(
 ) -> Response:
     keep_form(
         request,
-        page="pages/login.html",
-        partial="partials/login_form.html",
-        target="login-form",
+        LOGIN_FORM,
         pseudonym=pseudonym,
         next=safe_next(next),
     )
@@ -119,9 +121,7 @@ def recover(
 ) -> Response:
     keep_form(
         request,
-        page="pages/recover.html",
-        partial="partials/recover_form.html",
-        target="recover-form",
+        RECOVER_FORM,
         pseudonym=pseudonym,
     )
     ratelimit.sign_in(pseudonym=pseudonym, client=client)
@@ -167,9 +167,7 @@ def delete(
 ) -> Response:
     keep_form(
         request,
-        page="pages/delete_account.html",
-        partial="partials/delete_account_form.html",
-        target="delete-form",
+        DELETE_FORM,
         erase_posts=erase_posts,
     )
     membership.erase(session, user=user, passphrase=passphrase, erase_posts=erase_posts == "yes")

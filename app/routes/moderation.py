@@ -1,18 +1,20 @@
 """Moderators: the report queue, decisions, thread tools and the moderation log."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.config import get_settings
-from app.deps import CSRF, Cursor, ModeratorUser, PageNumber, PostDep, RowId, SessionDep, ThreadDep
+from app.deps import CSRF, Cursor, ModeratorUser, PageNumber, PostDep, RowId, SessionDep, Text, ThreadDep
 from app.models import Thread
 from app.services import moderation
-from app.web import after_action, keep_form, post_path, render, see_other, wants_fragment
+from app.web import FormSpec, after_action, keep_form, post_path, render, see_other, wants_fragment
 
 router = APIRouter()
-Text = Annotated[str, Form()]
+DECISION_FORM = FormSpec(
+    page="pages/mod_decision.html",
+    partial="partials/report_group.html",
+    target="report-group-p{group.post_id}",
+)
 
 
 @router.get("/mod", name="mod:queue")
@@ -34,9 +36,7 @@ def decide(
     group = moderation.group_for_report(session, report_id)
     keep_form(
         request,
-        page="pages/mod_decision.html",
-        partial="partials/report_group.html",
-        target=f"report-group-p{group.post_id}",
+        DECISION_FORM,
         group=group,
         reason=reason,
         days=days,

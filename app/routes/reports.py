@@ -1,16 +1,16 @@
 """Members report a post: the form page, and the report itself."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import CSRF, CurrentUser, PostDep, SessionDep
+from app.deps import CSRF, CurrentUser, PostDep, SessionDep, Text
 from app.services import ratelimit, reporting
-from app.web import keep_form, render, see_other, wants_fragment
+from app.web import FormSpec, keep_form, render, see_other, wants_fragment
 
 router = APIRouter()
-Text = Annotated[str, Form()]
+REPORT_FORM = FormSpec(
+    page="pages/report.html", partial="partials/report_form.html", target="report-form-p{post.id}"
+)
 
 
 @router.get("/p/{post_id:int}/report", name="reports:form")
@@ -29,9 +29,7 @@ def create(
 ) -> Response:
     keep_form(
         request,
-        page="pages/report.html",
-        partial="partials/report_form.html",
-        target=f"report-form-p{post.id}",
+        REPORT_FORM,
         post=post,
         reason=reason,
         note=note,

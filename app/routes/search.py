@@ -5,9 +5,12 @@ from fastapi.responses import Response
 
 from app.deps import ClientKey, SessionDep
 from app.services import ratelimit, search
-from app.web import keep_form, render, wants_fragment
+from app.web import FormSpec, keep_form, render, wants_fragment
 
 router = APIRouter()
+SEARCH_FORM = FormSpec(
+    page="pages/search.html", partial="partials/search_results.html", target="search-results"
+)
 
 
 @router.get("/search", name="search:results")
@@ -16,9 +19,7 @@ def results(
 ) -> Response:
     keep_form(
         request,
-        page="pages/search.html",
-        partial="partials/search_results.html",
-        target="search-results",
+        SEARCH_FORM,
         q=q,
     )
     ratelimit.search(client=client)

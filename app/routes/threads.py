@@ -1,16 +1,18 @@
 """Threads and posts: read, start, reply, edit, delete."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, ThreadDep
+from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
 from app.services import posting, ratelimit, reading
-from app.web import after_action, keep_form, path_for, post_path, render, wants_fragment
+from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
-Text = Annotated[str, Form()]
+THREAD_FORM = FormSpec(
+    page="pages/new_thread.html", partial="partials/thread_form.html", target="thread-form"
+)
+REPLY_FORM = FormSpec(page="pages/reply.html", partial="partials/reply_form.html", target="reply-form")
+EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.html", target="edit-form")
 
 
 @router.get("/t/{thread_id:int}", name="threads:show")
@@ -44,9 +46,7 @@ def create(
 ) -> Response:
     keep_form(
         request,
-        page="pages/new_thread.html",
-        partial="partials/thread_form.html",
-        target="thread-form",
+        THREAD_FORM,
         categories=reading.categories(session),
         title=title,
         body=body,
@@ -71,9 +71,7 @@ def reply(
 ) -> Response:
     keep_form(
         request,
-        page="pages/reply.html",
-        partial="partials/reply_form.html",
-        target="reply-form",
+        REPLY_FORM,
         thread=thread,
         body=body,
         content_note=content_note,
@@ -105,9 +103,7 @@ def edit(
 ) -> Response:
     keep_form(
         request,
-        page="pages/edit_post.html",
-        partial="partials/edit_form.html",
-        target="edit-form",
+        EDIT_FORM,
         post=post,
         body=body,
         content_note=content_note,
