@@ -222,3 +222,40 @@ def test_recovery_with_htmx_answers_the_recovered_fragment(client, other_client)
     )
     assert r.status_code == 200 and r.text.lstrip().startswith('<section id="recovered"')
     assert r.headers["Vary"] == "HX-Request"
+
+
+def _sessions_of(session, user) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).where(LoginSession.user_id == user.id))
+
+
+def test_join_sign_in_and_recovery_each_give_a_working_session_in_one_service_call(session):
+    joined = accounts.join(
+        session, pseudonym="Calm-River-12", passphrase=PASSPHRASE, accepted_guidelines=True
+    )
+    assert accounts.user_for_token(session, joined.token)[0].id == joined.user.id
+    signed_in = accounts.sign_in(
+        session, pseudonym="Calm-River-12", passphrase=PASSPHRASE, old_token=joined.token
+    )
+    # The session held before sign-in ended in the same transaction that made the new one.
+    assert accounts.user_for_token(session, joined.token) is None
+    assert accounts.user_for_token(session, signed_in.token) and _sessions_of(session, joined.user) == 1
+    accounts.sign_in(session, pseudonym="Calm-River-12", passphrase=PASSPHRASE)
+    assert _sessions_of(session, joined.user) == 2
+    recovered = accounts.recover(
+        session,
+        pseudonym="Calm-River-12",
+        recovery_code=joined.recovery_code,
+        passphrase="a brand new passphrase",
+    )
+    assert _sessions_of(session, joined.user) == 1
+    assert accounts.user_for_token(session, recovered.token)[0].id == joined.user.id
+
+
+def test_a_refused_sign_in_leaves_the_session_this_browser_held(session):
+    joined = accounts.join(
+        session, pseudonym="Calm-River-12", passphrase=PASSPHRASE, accepted_guidelines=True
+    )
+    with pytest.raises(InvalidInput):
+        accounts.sign_in(session, pseudonym="Calm-River-12", passphrase="wrong one!!", old_token=joined.token)
+    assert accounts.user_for_token(session, joined.token)

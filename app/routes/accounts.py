@@ -4,8 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.deps import CSRF, ClientKey, CurrentUser, SessionDep, Text
-from app.models import utcnow
-from app.services import accounts, membership, ratelimit, reading
+from app.services import accounts, membership, ratelimit
 from app.web import (
     SESSION_COOKIE,
     FormSpec,
@@ -51,22 +50,15 @@ def join(
     passphrase: Text = "",
     guidelines: Text = "",
 ) -> Response:
-    keep_form(
-        request,
-        JOIN_FORM,
-        pseudonym=pseudonym,
-        guidelines=guidelines,
-        suggestion=pseudonym,
-    )
+    keep_form(request, JOIN_FORM, pseudonym=pseudonym, guidelines=guidelines, suggestion=pseudonym)
     ratelimit.join(client=client)
     joined = accounts.join(
         session, pseudonym=pseudonym, passphrase=passphrase, accepted_guidelines=guidelines == "yes"
     )
-    token = accounts.start_session(session, user=joined.user)
     # The recovery code is shown once, on this response, and never stored in the clear.
     template = "partials/welcome.html" if wants_fragment(request) else "pages/welcome.html"
     response = render(request, template, {"joined": joined})
-    set_session_cookie(response, token)
+    set_session_cookie(response, joined.token)
     return response
 
 
@@ -84,17 +76,12 @@ def login(
     passphrase: Text = "",
     next: Text = "/",
 ) -> Response:
-    keep_form(
-        request,
-        LOGIN_FORM,
-        pseudonym=pseudonym,
-        next=safe_next(next),
-    )
+    keep_form(request, LOGIN_FORM, pseudonym=pseudonym, next=safe_next(next))
     ratelimit.sign_in(pseudonym=pseudonym, client=client)
-    # A session made before sign-in is never reused: sign_in issues a new id.
-    accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE))
-    _user, token = accounts.sign_in(session, pseudonym=pseudonym, passphrase=passphrase)
-    return _arrive(request, safe_next(next), token)
+    signed_in = accounts.sign_in(
+        session, pseudonym=pseudonym, passphrase=passphrase, old_token=request.cookies.get(SESSION_COOKIE)
+    )
+    return _arrive(request, safe_next(next), signed_in.token)
 
 
 @router.post("/logout", name="accounts:logout", dependencies=[CSRF])
@@ -119,33 +106,21 @@ def recover(
     recovery_code: Text = "",
     passphrase: Text = "",
 ) -> Response:
-    keep_form(
-        request,
-        RECOVER_FORM,
-        pseudonym=pseudonym,
-    )
+    keep_form(request, RECOVER_FORM, pseudonym=pseudonym)
     ratelimit.sign_in(pseudonym=pseudonym, client=client)
-    user, code = accounts.recover(
+    recovered = accounts.recover(
         session, pseudonym=pseudonym, recovery_code=recovery_code, passphrase=passphrase
     )
-    token = accounts.start_session(session, user=user)
     template = "partials/recovered.html" if wants_fragment(request) else "pages/recovered.html"
-    response = render(request, template, {"user": user, "recovery_code": code})
-    set_session_cookie(response, token)
+    ctx = {"user": recovered.user, "recovery_code": recovered.recovery_code}
+    response = render(request, template, ctx)
+    set_session_cookie(response, recovered.token)
     return response
 
 
 @router.get("/me", name="accounts:me")
 def me(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    return render(
-        request,
-        "pages/me.html",
-        {
-            "user": user,
-            "suspended": user.is_suspended(utcnow()),
-            "threads": reading.threads_by(session, author=user),
-        },
-    )
+    return render(request, "pages/me.html", {"page": membership.own_page(session, user=user)})
 
 
 @router.get("/me/export", name="accounts:export")
@@ -165,11 +140,7 @@ def delete_form(request: Request, user: CurrentUser) -> Response:
 def delete(
     request: Request, session: SessionDep, user: CurrentUser, passphrase: Text = "", erase_posts: Text = ""
 ) -> Response:
-    keep_form(
-        request,
-        DELETE_FORM,
-        erase_posts=erase_posts,
-    )
+    keep_form(request, DELETE_FORM, erase_posts=erase_posts)
     membership.erase(session, user=user, passphrase=passphrase, erase_posts=erase_posts == "yes")
     response = after_action(request, path_for(request, "pages:front"), full_load=True)
     clear_session_cookie(response)

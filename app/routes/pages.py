@@ -2,11 +2,10 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import PROJECT_ROOT
 from app.deps import SessionDep
+from app.services import health as health_service
 from app.services import reading
 from app.web import render, wants_fragment
 
@@ -45,9 +44,7 @@ def crisis_help(request: Request) -> Response:
 
 @router.get("/healthz", name="pages:health")
 def health(session: SessionDep) -> Response:
-    try:
-        session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    if not health_service.database_answers(session):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 

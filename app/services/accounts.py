@@ -68,11 +68,25 @@ def _passphrase_problem(passphrase: str) -> str | None:
 @dataclass
 class Joined:
     user: User
-    recovery_code: str
+    recovery_code: str  # shown once, never stored in the clear
+    token: str  # the first session's cookie value
+
+
+@dataclass
+class SignedIn:
+    user: User
+    token: str
+
+
+@dataclass
+class Recovered:
+    user: User
+    recovery_code: str  # the next one-time code, shown once
+    token: str
 
 
 def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelines: bool) -> Joined:
-    """Create an account; one transaction. The recovery code is returned once and stored hashed."""
+    """Create an account and its first session; one transaction. The recovery code is stored hashed."""
     errors = {}
     if problem := pseudonyms.problem(pseudonym):
         errors["pseudonym"] = problem
@@ -94,6 +108,8 @@ def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelin
     )
     session.add(user)
     try:
+        session.flush()
+        token = _add_session(session, user=user)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -101,7 +117,7 @@ def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelin
             "Your account was not created yet.",
             fields={"pseudonym": "That pseudonym was just taken. Try another."},
         ) from None
-    return Joined(user=user, recovery_code=code)
+    return Joined(user=user, recovery_code=code, token=token)
 
 
 def _find(session: Session, pseudonym: str) -> User | None:
@@ -124,8 +140,8 @@ def verify_passphrase(user: User, passphrase: str) -> bool:
     return _verify(user.passphrase_hash, passphrase)
 
 
-def start_session(session: Session, *, user: User) -> str:
-    """A new random session id at every sign-in; only its hash is stored. Commits."""
+def _add_session(session: Session, *, user: User) -> str:
+    """A new random session id at every sign-in; only its hash is stored. The caller commits."""
     token = new_token()
     now = utcnow()
     days = get_settings().session_days
@@ -138,15 +154,23 @@ def start_session(session: Session, *, user: User) -> str:
             expires_at=now + timedelta(days=days),
         )
     )
-    session.commit()
     return token
 
 
-def sign_in(session: Session, *, pseudonym: str, passphrase: str) -> tuple[User, str]:
+def sign_in(session: Session, *, pseudonym: str, passphrase: str, old_token: str | None = None) -> SignedIn:
+    """A new session in place of the one this browser held; one transaction.
+
+    A session made before sign-in is never reused (no session fixation): the old one ends and
+    a new id is issued. A refused sign-in changes nothing.
+    """
     user = authenticate(session, pseudonym=pseudonym, passphrase=passphrase)
     if _hasher().check_needs_rehash(user.passphrase_hash):
         user.passphrase_hash = _hasher().hash(passphrase)
-    return user, start_session(session, user=user)
+    if old_token:
+        session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(old_token)))
+    token = _add_session(session, user=user)
+    session.commit()
+    return SignedIn(user=user, token=token)
 
 
 def user_for_token(
@@ -170,8 +194,9 @@ def end_session(session: Session, *, token: str | None) -> None:
         session.commit()
 
 
-def recover(session: Session, *, pseudonym: str, recovery_code: str, passphrase: str) -> tuple[User, str]:
-    """Set a new passphrase with the one-time code; returns a fresh code. Ends every old session."""
+def recover(session: Session, *, pseudonym: str, recovery_code: str, passphrase: str) -> Recovered:
+    """A new passphrase with the one-time code, a fresh code and a new session in place of every
+    old one; one transaction."""
     wrong = "That pseudonym and recovery code do not match."
     user = _find(session, pseudonym)
     ok = _verify(user.recovery_hash if user else _dummy_hash(), _normal_code(recovery_code))
@@ -183,8 +208,9 @@ def recover(session: Session, *, pseudonym: str, recovery_code: str, passphrase:
     user.passphrase_hash = _hasher().hash(passphrase)
     user.recovery_hash = _hasher().hash(_normal_code(code))
     session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    token = _add_session(session, user=user)
     session.commit()
-    return user, code
+    return Recovered(user=user, recovery_code=code, token=token)
 
 
 def set_role(session: Session, *, pseudonym: str, role: str) -> User:

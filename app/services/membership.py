@@ -1,15 +1,31 @@
 """What a member owns: an export of everything held about them, and erasure."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Post, PostStatus, Reaction, Report, Thread, User
-from app.services import accounts, reactions
+from app.models import Post, PostStatus, Reaction, Report, Thread, User, utcnow
+from app.services import accounts, reactions, reading
 
 ERASED_TITLE = "(title removed by its author)"
+
+
+@dataclass
+class OwnPage:
+    """What /me shows the member about themselves."""
+
+    user: User
+    paused_until: datetime | None  # set only while the account is suspended
+    threads: list[Thread]
+
+
+def own_page(session: Session, *, user: User) -> OwnPage:
+    paused = user.suspended_until if user.is_suspended(utcnow()) else None
+    return OwnPage(user=user, paused_until=paused, threads=reading.threads_by(session, author=user))
 
 
 def export(session: Session, *, user: User) -> dict[str, Any]:
