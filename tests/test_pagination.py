@@ -46,7 +46,7 @@ def test_front_page_pages_through_every_thread_once_newest_first(client, session
 
 def test_older_link_with_htmx_answers_only_the_list_fragment(client, session):
     _threads(session, 25)
-    cursor = reading.latest_threads(session).older
+    cursor = reading.latest_threads(session).next_cursor
     r = client.get(f"/?before={cursor}", headers={"HX-Request": "true"})
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
     assert r.text.lstrip().startswith('<section id="thread-list"')
@@ -111,7 +111,7 @@ def test_no_offset_is_used_for_paging(session):
     listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        cursor = reading.latest_threads(session).older
+        cursor = reading.latest_threads(session).next_cursor
         reading.latest_threads(session, before=cursor)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
@@ -121,3 +121,14 @@ def test_no_offset_is_used_for_paging(session):
         # SQLite's dialect always writes "LIMIT ? OFFSET ?"; the offset bound is 0 on every page.
         assert "OFFSET" not in sql or params[-1] == 0
     assert "last_activity_at <" in selects[1][0]
+
+
+def test_one_page_size_from_the_settings_is_read_at_call_time(client, session, monkeypatch):
+    from app.config import get_settings
+
+    _threads(session, 9)
+    monkeypatch.setenv("PEERBEARING_PAGE_SIZE", "4")
+    get_settings.cache_clear()
+    seen, pages = _walk(client, "/")
+    assert (len(seen), pages) == (9, 3)
+    assert len(reading.latest_threads(session).threads) == 4

@@ -1,9 +1,9 @@
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.models import Post, Thread
-from app.services import posting
+from app.models import Post, PostStatus, Thread, User
+from app.services import posting, reading
 from tests.conftest import csrf_of
 from tests.factories import join_via_http, load, make_thread, make_user, opening_post
 
@@ -248,3 +248,42 @@ def test_later_pages_link_back_to_the_right_page_after_a_reply(client, session):
     location = r.headers["location"]
     assert location.startswith(f"/t/{thread.id}?after=19#p")
     assert "The newest one" in client.get(location.split("#")[0]).text
+
+
+def _set_status(session, post, status, reason=""):
+    session.execute(update(Post).where(Post.id == post.id).values(status=status, moderation_reason=reason))
+    session.commit()
+
+
+def test_the_reading_service_hands_over_no_words_of_hidden_or_removed_posts(session):
+    author, reader = make_user(session), make_user(session)
+    thread = make_thread(session, author, body="Opening words")
+    hidden = posting.reply(session, thread=thread, author=author, body="Hidden words", content_note="grief")
+    removed = posting.reply(session, thread=thread, author=author, body="Removed words")
+    _set_status(session, hidden, PostStatus.hidden, "Off-topic")
+    _set_status(session, removed, PostStatus.removed, "Unkind")
+    session.expire_all()
+    for who in (reader, None, make_user(session, role="moderator")):
+        page = reading.thread_posts(session, thread=thread, reader=who)
+        by_id = {p.id: p for p in page.posts}
+        assert "Opening words" in by_id[page.posts[0].id].body_html
+        for post in (by_id[hidden.id], by_id[removed.id]):
+            assert (post.body_html, post.content_note, post.moderation_reason) == ("", "", "")
+    own = {p.id: p for p in reading.thread_posts(session, thread=thread, reader=author).posts}
+    assert (own[removed.id].body_html, own[removed.id].moderation_reason) == ("", "Unkind")
+    assert (own[hidden.id].body_html, own[hidden.id].moderation_reason) == ("", "Off-topic")
+
+
+def test_a_thread_page_shows_the_author_the_reason_and_nobody_the_words(client, other_client, session):
+    author_name = join_via_http(client)
+    join_via_http(other_client)
+    author = session.scalar(select(User).where(User.pseudonym == author_name))
+    thread = make_thread(session, author, body="Opening words")
+    removed = posting.reply(session, thread=thread, author=author, body="Removed words")
+    _set_status(session, removed, PostStatus.removed, "Unkind")
+    for c in (client, other_client):
+        for headers in ({}, {"HX-Request": "true"}):
+            html = c.get(f"/t/{thread.id}", headers=headers).text
+            assert "Removed words" not in html and "removed by a moderator" in html
+    assert "reason: Unkind" in client.get(f"/t/{thread.id}").text
+    assert "reason: Unkind" not in other_client.get(f"/t/{thread.id}").text

@@ -30,7 +30,7 @@ def test_paging_by_cursor_shows_every_thread_once_through_tied_and_odd_microseco
     for _ in range(len(ids) + 1):
         page = reading.latest_threads(session, before=cursor, size=2)
         seen += [t.id for t in page.threads]
-        cursor = page.older
+        cursor = page.next_cursor
         if cursor is None:
             break
     assert seen == expected

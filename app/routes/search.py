@@ -17,11 +17,7 @@ SEARCH_FORM = FormSpec(
 def results(
     request: Request, session: SessionDep, client: ClientKey, q: str = "", cursor: str | None = None
 ) -> Response:
-    keep_form(
-        request,
-        SEARCH_FORM,
-        q=q,
-    )
+    keep_form(request, SEARCH_FORM, q=q)
     ratelimit.search(client=client)
     found = search.search(session, q=q, cursor=cursor)
     ctx = {"q": q, "found": found}

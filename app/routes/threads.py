@@ -44,15 +44,8 @@ def create(
     category: Text = "",
     content_note: Text = "",
 ) -> Response:
-    keep_form(
-        request,
-        THREAD_FORM,
-        categories=reading.categories(session),
-        title=title,
-        body=body,
-        category=category,
-        content_note=content_note,
-    )
+    typed = {"title": title, "body": body, "category": category, "content_note": content_note}
+    keep_form(request, THREAD_FORM, categories=reading.categories(session), **typed)
     ratelimit.new_thread(user=user)
     thread = posting.start_thread(
         session, author=user, category_slug=category, title=title, body=body, content_note=content_note
@@ -69,17 +62,12 @@ def reply(
     body: Text = "",
     content_note: Text = "",
 ) -> Response:
-    keep_form(
-        request,
-        REPLY_FORM,
-        thread=thread,
-        body=body,
-        content_note=content_note,
-    )
+    keep_form(request, REPLY_FORM, thread=thread, body=body, content_note=content_note)
     ratelimit.reply(user=user)
     post = posting.reply(session, thread=thread, author=user, body=body, content_note=content_note)
     if wants_fragment(request):
-        return render(request, "partials/reply_created.html", {"post": post, "thread": thread, "mine": set()})
+        seen = reading.as_seen_by(post, reader=user)
+        return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})
     return after_action(request, post_path(request, post))
 
 
@@ -101,13 +89,7 @@ def edit(
     body: Text = "",
     content_note: Text = "",
 ) -> Response:
-    keep_form(
-        request,
-        EDIT_FORM,
-        post=post,
-        body=body,
-        content_note=content_note,
-    )
+    keep_form(request, EDIT_FORM, post=post, body=body, content_note=content_note)
     posting.edit(session, post=post, author=user, body=body, content_note=content_note)
     return after_action(request, post_path(request, post))
 
@@ -116,5 +98,6 @@ def edit(
 def delete(request: Request, session: SessionDep, user: CurrentUser, post: PostDep) -> Response:
     posting.delete(session, post=post, author=user)
     if wants_fragment(request):
-        return render(request, "partials/post.html", {"post": post, "mine": set(), "thread": None})
+        seen = reading.as_seen_by(post, reader=user)
+        return render(request, "partials/post.html", {"post": seen, "mine": set(), "thread": None})
     return after_action(request, post_path(request, post))

@@ -6,24 +6,77 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.config import get_settings
 from app.errors import NotFound
-from app.models import Category, Post, Reaction, Thread, User
+from app.models import Category, Post, PostStatus, Reaction, Thread, User
 
-PAGE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+
+
+def page_size() -> int:
+    """Read at call time, so a test (or an operator) can change it without a restart of the code."""
+    return get_settings().page_size
 
 
 @dataclass
 class ThreadPage:
     threads: list[Thread]
-    older: str | None  # cursor for the next, older page
+    next_cursor: str | None  # the `before` of the next, older page
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as this reader may see it: words they may not read never reach the template."""
+
+    id: int
+    thread_id: int
+    position: int
+    author_id: int | None
+    author: User | None
+    created_at: datetime
+    edited_at: datetime | None
+    status: str
+    body_html: str  # empty unless the post is visible
+    content_note: str  # likewise
+    moderation_reason: str  # only for the post's author, on a hidden or removed post
+    hug_count: int
+    strength_count: int
+    thanks_count: int
+    metoo_count: int
+    celebrate_count: int
+
+
+def as_seen_by(post: Post, *, reader: User | None) -> PostView:
+    """What of this post the reader is handed (moderators, too, read hidden posts in the queue only)."""
+    visible = post.status == PostStatus.visible
+    # The author of a hidden or removed post is told the moderator's reason; nobody else is.
+    told = post.status in (PostStatus.hidden, PostStatus.removed)
+    own = told and reader is not None and reader.id == post.author_id
+    return PostView(
+        id=post.id,
+        thread_id=post.thread_id,
+        position=post.position,
+        author_id=post.author_id,
+        author=post.author,
+        created_at=post.created_at,
+        edited_at=post.edited_at,
+        status=post.status,
+        body_html=post.body_html if visible else "",
+        content_note=post.content_note if visible else "",
+        moderation_reason=post.moderation_reason if own else "",
+        hug_count=post.hug_count,
+        strength_count=post.strength_count,
+        thanks_count=post.thanks_count,
+        metoo_count=post.metoo_count,
+        celebrate_count=post.celebrate_count,
+    )
 
 
 @dataclass
 class PostPage:
-    posts: list[Post]
-    later: int | None  # position after which the next page starts
+    posts: list[PostView]
+    next_cursor: int | None  # the `after` of the next page: the position it starts after
     mine: dict[int, set[str]]  # post id -> kinds the reader pressed
 
 
@@ -52,7 +105,8 @@ def category(session: Session, slug: str) -> Category:
     return found
 
 
-def _thread_list(session: Session, query, before: str | None, size: int) -> ThreadPage:
+def _thread_list(session: Session, query, before: str | None, size: int | None) -> ThreadPage:
+    size = size or page_size()
     cursor = decode_cursor(before)
     if cursor:
         at, thread_id = cursor
@@ -66,16 +120,16 @@ def _thread_list(session: Session, query, before: str | None, size: int) -> Thre
             .limit(size + 1)
         )
     )
-    older = encode_cursor(rows[size - 1]) if len(rows) > size else None
-    return ThreadPage(threads=rows[:size], older=older)
+    next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
+    return ThreadPage(threads=rows[:size], next_cursor=next_cursor)
 
 
-def latest_threads(session: Session, *, before: str | None = None, size: int = PAGE) -> ThreadPage:
+def latest_threads(session: Session, *, before: str | None = None, size: int | None = None) -> ThreadPage:
     return _thread_list(session, select(Thread), before, size)
 
 
 def category_threads(
-    session: Session, *, category: Category, before: str | None = None, size: int = PAGE
+    session: Session, *, category: Category, before: str | None = None, size: int | None = None
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
     query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False))
@@ -102,15 +156,26 @@ def thread_with_category(session: Session, thread_id: int) -> Thread:
 
 
 def thread_posts(
-    session: Session, *, thread: Thread, reader: User | None, after: int | None = None, size: int = PAGE
+    session: Session,
+    *,
+    thread: Thread,
+    reader: User | None,
+    after: int | None = None,
+    size: int | None = None,
 ) -> PostPage:
+    """One page of the thread, each post as this reader may see it."""
+    size = size or page_size()
     query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
     if after is not None:
         query = query.where(Post.position > after)
     rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
-    later = rows[size - 1].position if len(rows) > size else None
+    next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
-    return PostPage(posts=posts, later=later, mine=pressed_by(session, reader=reader, posts=posts))
+    return PostPage(
+        posts=[as_seen_by(p, reader=reader) for p in posts],
+        next_cursor=next_cursor,
+        mine=pressed_by(session, reader=reader, posts=posts),
+    )
 
 
 def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> dict[int, set[str]]:
@@ -139,7 +204,8 @@ def threads_by(session: Session, *, author: User, size: int = 50) -> list[Thread
     return list(session.scalars(query))
 
 
-def page_start_for(position: int, size: int = PAGE) -> int | None:
-    """The `after` value of the thread page that holds this position (positions never move)."""
+def page_start_for(position: int, size: int | None = None) -> int | None:
+    """The `after` cursor of the thread page that holds this position (positions never move)."""
+    size = size or page_size()
     start = (position // size) * size
     return start - 1 if start else None

@@ -31,7 +31,6 @@ MAX_QUERY = 200
 MIN_QUERY = 2
 MAX_TERMS = 12
 MAX_PAGES = 5
-PAGE = 20
 SNIPPET_WORDS = 36  # words shown around the first match
 WORD = re.compile(r"[^\W_]+")  # letters and digits of any script, as both tokenizers see words
 
@@ -42,7 +41,7 @@ class Hit:
     title: Markup  # escaped, matched words marked
     post_id: int
     position: int
-    page_after: int | None  # the thread page that holds the post
+    page_cursor: int | None  # the `after` of the thread page that holds the post
     snippet: Markup  # escaped, matched words marked; empty when the post has a content note
     content_note: str  # shown instead of the words, which stay folded until the post is opened
     rank: float
@@ -125,8 +124,9 @@ _POSTGRES = sql("""
 """)
 
 
-def search(session: Session, *, q: str, cursor: str | None = None, size: int = PAGE) -> Results:
+def search(session: Session, *, q: str, cursor: str | None = None, size: int | None = None) -> Results:
     """Visible posts matching every word of `q`, best first; read-only."""
+    size = size or reading.page_size()
     if len(q) > MAX_QUERY:
         raise InvalidInput(
             f"A search can be up to {MAX_QUERY} characters; this one has {len(q)}. A few words work best.",
@@ -148,7 +148,7 @@ def search(session: Session, *, q: str, cursor: str | None = None, size: int = P
             title=mark(row.title, folded),
             post_id=row.post_id,
             position=row.position,
-            page_after=reading.page_start_for(row.position),
+            page_cursor=reading.page_start_for(row.position),
             snippet=Markup() if row.content_note else snippet(row.body_html, folded),
             content_note=row.content_note,
             rank=float(row.rank),
