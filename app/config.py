@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     # argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
-    page_size: int = 20
+    page_size: int = 20  # threads, posts, search results and log entries per page
+    # Off by default: members' words stay out of search engines unless the operator opts in.
+    allow_indexing: bool = False
 
     def check(self) -> None:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

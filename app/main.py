@@ -53,6 +53,9 @@ def create_app() -> FastAPI:
             response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if not get_settings().allow_indexing:
+            # Members' words stay out of search engines unless the operator opts in.
+            response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
         if request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "public, max-age=3600")
         else:

@@ -1,15 +1,17 @@
 """Reading pages: front page, categories, guidelines, help, health."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, get_settings
 from app.deps import SessionDep
 from app.services import health as health_service
 from app.services import reading
 from app.web import render, wants_fragment
 
 router = APIRouter()
+ROBOTS_DISALLOW = "User-agent: *\nDisallow: /\n"
+ROBOTS_ALLOW = "User-agent: *\nAllow: /\n"
 
 
 @router.get("/", name="pages:front")
@@ -47,6 +49,11 @@ def health(session: SessionDep) -> Response:
     if not health_service.database_answers(session):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/robots.txt", name="pages:robots", include_in_schema=False)
+def robots() -> Response:
+    return PlainTextResponse(ROBOTS_ALLOW if get_settings().allow_indexing else ROBOTS_DISALLOW)
 
 
 @router.get("/favicon.ico", name="pages:favicon", include_in_schema=False)
