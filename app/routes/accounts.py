@@ -24,6 +24,12 @@ LOGIN_FORM = FormSpec(page="pages/login.html", partial="partials/login_form.html
 RECOVER_FORM = FormSpec(
     page="pages/recover.html", partial="partials/recover_form.html", target="recover-form"
 )
+PASSPHRASE_FORM = FormSpec(
+    page="pages/passphrase.html", partial="partials/passphrase_form.html", target="passphrase-form"
+)
+RECOVERY_CODE_FORM = FormSpec(
+    page="pages/recovery_code.html", partial="partials/recovery_code_form.html", target="recovery-code-form"
+)
 DELETE_FORM = FormSpec(
     page="pages/delete_account.html", partial="partials/delete_account_form.html", target="delete-form"
 )
@@ -119,8 +125,60 @@ def recover(
 
 
 @router.get("/me", name="accounts:me")
-def me(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    return render(request, "pages/me.html", {"page": membership.own_page(session, user=user)})
+def me(request: Request, session: SessionDep, user: CurrentUser, done: str = "") -> Response:
+    page = membership.own_page(session, user=user, token=request.cookies.get(SESSION_COOKIE), done=done)
+    return render(request, "pages/me.html", {"page": page})
+
+
+@router.get("/me/passphrase", name="accounts:passphrase_form")
+def passphrase_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "pages/passphrase.html")
+
+
+@router.post("/me/passphrase", name="accounts:passphrase", dependencies=[CSRF])
+def change_passphrase(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    client: ClientKey,
+    current: Text = "",
+    passphrase: Text = "",
+) -> Response:
+    keep_form(request, PASSPHRASE_FORM)  # the passphrases typed are never sent back
+    ratelimit.passphrase_check(user=user, client=client)
+    accounts.change_passphrase(
+        session, user=user, current=current, passphrase=passphrase, token=request.cookies.get(SESSION_COOKIE)
+    )
+    return after_action(request, path_for(request, "accounts:me", query={"done": "passphrase"}))
+
+
+@router.post("/me/sessions/end", name="accounts:end_sessions", dependencies=[CSRF])
+def end_sessions(request: Request, session: SessionDep, user: CurrentUser, scope: Text = "") -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not accounts.end_sessions(session, user=user, token=token, scope=scope):
+        return after_action(request, path_for(request, "accounts:me", query={"done": "others"}))
+    response = after_action(request, path_for(request, "pages:front"), full_load=True)
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/me/recovery-code", name="accounts:recovery_code_form")
+def recovery_code_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "pages/recovery_code.html")
+
+
+@router.post("/me/recovery-code", name="accounts:recovery_code", dependencies=[CSRF])
+def renew_recovery_code(
+    request: Request, session: SessionDep, user: CurrentUser, client: ClientKey, passphrase: Text = ""
+) -> Response:
+    keep_form(request, RECOVERY_CODE_FORM)
+    ratelimit.passphrase_check(user=user, client=client)
+    code = accounts.renew_recovery_code(session, user=user, passphrase=passphrase)
+    # Shown once, on this response, like at join; only its hash is kept.
+    template = (
+        "partials/recovery_code_made.html" if wants_fragment(request) else "pages/recovery_code_made.html"
+    )
+    return render(request, template, {"recovery_code": code})
 
 
 @router.get("/me/export", name="accounts:export")
@@ -138,9 +196,15 @@ def delete_form(request: Request, user: CurrentUser) -> Response:
 
 @router.post("/me/delete", name="accounts:delete", dependencies=[CSRF])
 def delete(
-    request: Request, session: SessionDep, user: CurrentUser, passphrase: Text = "", erase_posts: Text = ""
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    client: ClientKey,
+    passphrase: Text = "",
+    erase_posts: Text = "",
 ) -> Response:
     keep_form(request, DELETE_FORM, erase_posts=erase_posts)
+    ratelimit.passphrase_check(user=user, client=client)
     membership.erase(session, user=user, passphrase=passphrase, erase_posts=erase_posts == "yes")
     response = after_action(request, path_for(request, "pages:front"), full_load=True)
     clear_session_cookie(response)

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -211,6 +211,77 @@ def recover(session: Session, *, pseudonym: str, recovery_code: str, passphrase:
     token = _add_session(session, user=user)
     session.commit()
     return Recovered(user=user, recovery_code=code, token=token)
+
+
+def _other_sessions(user: User, token: str | None):
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    return query.where(LoginSession.token_hash != token_hash(token)) if token else query
+
+
+def change_passphrase(
+    session: Session, *, user: User, current: str, passphrase: str, token: str | None
+) -> None:
+    """A new passphrase; every other session ends, this one stays. One transaction; nothing on refusal."""
+    errors = {}
+    if not verify_passphrase(user, current):
+        errors["current"] = WRONG_PASSPHRASE
+    elif problem := _passphrase_problem(passphrase):
+        errors["passphrase"] = problem
+    if errors:
+        raise InvalidInput("Your passphrase was not changed yet.", fields=errors)
+    user.passphrase_hash = _hasher().hash(passphrase)
+    session.add(user)
+    session.execute(_other_sessions(user, token))
+    session.commit()
+
+
+SESSION_SCOPES = ("others", "all")
+
+
+def end_sessions(session: Session, *, user: User, token: str | None, scope: str) -> bool:
+    """Sign out everywhere else (`others`) or everywhere (`all`); one transaction.
+
+    Returns whether this session ended too.
+    """
+    if scope not in SESSION_SCOPES:
+        raise InvalidInput("Please choose to sign out everywhere else, or everywhere including here.")
+    everywhere = scope == "all"
+    session.execute(_other_sessions(user, None if everywhere else token))
+    session.commit()
+    return everywhere
+
+
+def renew_recovery_code(session: Session, *, user: User, passphrase: str) -> str:
+    """A new one-time recovery code in place of the old one, after the passphrase; one transaction.
+
+    The code is returned once, to be shown once, and stored hashed.
+    """
+    if not verify_passphrase(user, passphrase):
+        raise InvalidInput("No new recovery code was made.", fields={"passphrase": WRONG_PASSPHRASE})
+    code = new_recovery_code()
+    user.recovery_hash = _hasher().hash(_normal_code(code))
+    session.add(user)
+    session.commit()
+    return code
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """A signed-in session as its member sees it: the day it began, nothing about the device."""
+
+    began: date
+    current: bool
+
+
+def open_sessions(session: Session, *, user: User, token: str | None = None) -> list[OpenSession]:
+    """The member's unexpired sessions, oldest first (one query)."""
+    mine = token_hash(token) if token else None
+    rows = session.execute(
+        select(LoginSession.created_at, LoginSession.token_hash)
+        .where(LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())
+        .order_by(LoginSession.created_at, LoginSession.id)
+    )
+    return [OpenSession(began=at.date(), current=hashed == mine) for at, hashed in rows]
 
 
 def set_role(session: Session, *, pseudonym: str, role: str) -> User:

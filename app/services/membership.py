@@ -14,6 +14,13 @@ from app.services import accounts, reactions, reading
 ERASED_TITLE = "(title removed by its author)"
 
 
+# What /me says after an action that lands there (`?done=`); unknown words say nothing.
+DONE = {
+    "passphrase": "Your passphrase is changed. You are still signed in here; everywhere else is signed out.",
+    "others": "You are signed out everywhere else. You are still signed in here.",
+}
+
+
 @dataclass
 class OwnPage:
     """What /me shows the member about themselves."""
@@ -21,11 +28,20 @@ class OwnPage:
     user: User
     paused_until: datetime | None  # set only while the account is suspended
     threads: list[Thread]
+    sessions: list[accounts.OpenSession]  # oldest first, by day only
+    done: str  # a confirmation of what was just done, or ""
 
 
-def own_page(session: Session, *, user: User) -> OwnPage:
+def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
+    """Read-only; two queries (threads, sessions)."""
     paused = user.suspended_until if user.is_suspended(utcnow()) else None
-    return OwnPage(user=user, paused_until=paused, threads=reading.threads_by(session, author=user))
+    return OwnPage(
+        user=user,
+        paused_until=paused,
+        threads=reading.threads_by(session, author=user),
+        sessions=accounts.open_sessions(session, user=user, token=token),
+        done=DONE.get(done, ""),
+    )
 
 
 def export(session: Session, *, user: User) -> dict[str, Any]:
@@ -62,6 +78,8 @@ def export(session: Session, *, user: User) -> dict[str, Any]:
         "encouragements_given": [
             {"post_id": pid, "kind": kind, "created": at.isoformat()} for pid, kind, at in reactions
         ],
+        # When each open session began, by day: nothing about devices or addresses is kept.
+        "sessions": [{"began": s.began.isoformat()} for s in accounts.open_sessions(session, user=user)],
         "reports_made": [
             {
                 "post_id": r.post_id,

@@ -9,6 +9,8 @@ The limits, and whom they count:
 |--------------|---------------------------|-------------------------------------------------|
 | sign_in      | the pseudonym (hashed)    | 10 per 15 minutes                               |
 | sign_in      | the client                | 30 per 15 minutes                               |
+| passphrase   | the member                | 10 per 15 minutes                               |
+| passphrase   | the client                | 30 per 15 minutes                               |
 | join         | the client                | 5 per hour                                      |
 | thread       | the member                | 5 per hour; 2 per hour in an account's first day |
 | reply        | the member                | 1 per 10 seconds and 60 per hour;               |
@@ -20,7 +22,8 @@ The limits, and whom they count:
 "The client" is `client_key(ip)`: an HMAC of the address (IPv6 grouped to its /64) under a
 key that changes every UTC day, so neither the limiter's storage nor anything else holds a
 raw address, and yesterday's keys cannot be linked to today's. Signing in and recovery share
-the sign_in limits (both cost an argon2 hash).
+the sign_in limits (both cost an argon2 hash); a signed-in member's passphrase checks (changing
+it, a new recovery code, deleting the account) have the same limits of their own.
 
 Routes call the helpers below on the line after `keep_form`, before the service: a limit is
 about how fast someone acts over HTTP, not a rule of the forum, so the services stay free of
@@ -63,6 +66,7 @@ NEW_ACCOUNT = timedelta(days=1)
 # What someone is told, before "Please wait about N minutes, then try again."
 REASONS = {
     "sign_in": "You have tried to sign in many times.",
+    "passphrase": "You have tried your passphrase many times.",
     "join": "Several accounts were made from this connection in a short time.",
     "thread": "You have started several threads in a short time.",
     "reply": "You are replying faster than we can take; your reply is kept below.",
@@ -182,6 +186,12 @@ def _is_new(user: User) -> bool:
 def sign_in(*, pseudonym: str, client: str) -> None:
     hit("sign_in", f"client:{client}", SIGN_IN_PER_CLIENT)
     hit("sign_in", f"name:{_name_key(pseudonym)}", SIGN_IN_PER_NAME)
+
+
+def passphrase_check(*, user: User, client: str) -> None:
+    """Like sign_in, for a signed-in member typing their passphrase again."""
+    hit("passphrase", f"client:{client}", SIGN_IN_PER_CLIENT)
+    hit("passphrase", f"member:{user.id}", SIGN_IN_PER_NAME)
 
 
 def join(*, client: str) -> None:
