@@ -43,6 +43,7 @@ def create(
     body: Text = "",
     category: Text = "",
     content_note: Text = "",
+    anonymous: Text = "",
 ) -> Response:
     keep_form(
         request,
@@ -52,10 +53,17 @@ def create(
         body=body,
         category=category,
         content_note=content_note,
+        anonymous=anonymous,
     )
     ratelimit.new_thread(user=user)
     thread = posting.start_thread(
-        session, author=user, category_slug=category, title=title, body=body, content_note=content_note
+        session,
+        author=user,
+        category_slug=category,
+        title=title,
+        body=body,
+        content_note=content_note,
+        anonymous=anonymous == "on",
     )
     return after_action(request, path_for(request, "threads:show", thread_id=thread.id))
 
@@ -68,6 +76,7 @@ def reply(
     thread: ThreadDep,
     body: Text = "",
     content_note: Text = "",
+    anonymous: Text = "",
 ) -> Response:
     keep_form(
         request,
@@ -75,11 +84,20 @@ def reply(
         thread=thread,
         body=body,
         content_note=content_note,
+        anonymous=anonymous,
     )
     ratelimit.reply(user=user)
-    post = posting.reply(session, thread=thread, author=user, body=body, content_note=content_note)
+    post = posting.reply(
+        session, thread=thread, author=user, body=body, content_note=content_note, anonymous=anonymous == "on"
+    )
     if wants_fragment(request):
-        return render(request, "partials/reply_created.html", {"post": post, "thread": thread, "mine": set()})
+        ctx = {
+            "post": post,
+            "thread": thread,
+            "mine": set(),
+            "byline": reading.post_byline(post, reader=user),
+        }
+        return render(request, "partials/reply_created.html", ctx)
     return after_action(request, post_path(request, post))
 
 
@@ -116,5 +134,6 @@ def edit(
 def delete(request: Request, session: SessionDep, user: CurrentUser, post: PostDep) -> Response:
     posting.delete(session, post=post, author=user)
     if wants_fragment(request):
-        return render(request, "partials/post.html", {"post": post, "mine": set(), "thread": None})
+        ctx = {"post": post, "mine": set(), "thread": None, "byline": reading.post_byline(post, reader=user)}
+        return render(request, "partials/post.html", ctx)
     return after_action(request, post_path(request, post))

@@ -1,6 +1,6 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -8,16 +8,27 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import Category, Post, Reaction, Thread, User
+from app.models.user import ANONYMOUS_NAME
 
 PAGE = 20
+FORMER_MEMBER = "a former member"  # the `mod` part makes this one constant in app/models/user.py
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Byline:
+    """The author's name as this reader may see it; templates render it and decide nothing."""
+
+    name: str
+    as_member: bool = False  # posted as "a member", shown by name to its author or a moderator
 
 
 @dataclass
 class ThreadPage:
     threads: list[Thread]
     older: str | None  # cursor for the next, older page
+    bylines: dict[int, Byline] = field(default_factory=dict)  # thread id -> who started it
 
 
 @dataclass
@@ -25,6 +36,37 @@ class PostPage:
     posts: list[Post]
     later: int | None  # position after which the next page starts
     mine: dict[int, set[str]]  # post id -> kinds the reader pressed
+    bylines: dict[int, Byline] = field(default_factory=dict)  # post id -> who wrote it
+
+
+def byline(author: User | None, *, anonymous: bool, reader=None) -> Byline:
+    """Who wrote it, for this reader: "a member" unless the reader wrote it or moderates.
+
+    `reader` is a User or the request's Viewer (anything with `id` and `is_moderator`). An
+    anonymous post whose author left stays "a member": "a former member" would tell when they left.
+    """
+    if not anonymous:
+        return Byline(author.pseudonym if author else FORMER_MEMBER)
+    if author is not None and reader is not None and (reader.id == author.id or reader.is_moderator):
+        return Byline(author.pseudonym, as_member=True)
+    return Byline(ANONYMOUS_NAME)
+
+
+def post_byline(post: Post, *, reader=None) -> Byline:
+    return byline(post.author, anonymous=post.anonymous, reader=reader)
+
+
+def listed_byline(pseudonym: str | None, *, anonymous: bool) -> Byline:
+    """Lists (front page, categories, search) name an anonymous author "a member" to everyone."""
+    if anonymous:
+        return Byline(ANONYMOUS_NAME)
+    return Byline(pseudonym or FORMER_MEMBER)
+
+
+def thread_bylines(threads: list[Thread]) -> dict[int, Byline]:
+    return {
+        t.id: listed_byline(t.author.pseudonym if t.author else None, anonymous=t.anonymous) for t in threads
+    }
 
 
 def encode_cursor(thread: Thread) -> str:
@@ -67,7 +109,8 @@ def _thread_list(session: Session, query, before: str | None, size: int) -> Thre
         )
     )
     older = encode_cursor(rows[size - 1]) if len(rows) > size else None
-    return ThreadPage(threads=rows[:size], older=older)
+    threads = rows[:size]
+    return ThreadPage(threads=threads, older=older, bylines=thread_bylines(threads))
 
 
 def latest_threads(session: Session, *, before: str | None = None, size: int = PAGE) -> ThreadPage:
@@ -110,7 +153,12 @@ def thread_posts(
     rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
     later = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
-    return PostPage(posts=posts, later=later, mine=pressed_by(session, reader=reader, posts=posts))
+    return PostPage(
+        posts=posts,
+        later=later,
+        mine=pressed_by(session, reader=reader, posts=posts),
+        bylines={p.id: post_byline(p, reader=reader) for p in posts},
+    )
 
 
 def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> dict[int, set[str]]:
