@@ -4,11 +4,12 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from app import db
 from app.models import Post, Thread
 from app.models.user import ANONYMOUS_NAME
-from app.services import reading
+from app.services import posting, reading, search
 from tests.conftest import csrf_of
 from tests.factories import htmx, load, make_moderator, make_thread, make_user
 
@@ -213,3 +214,43 @@ def test_the_byline_rule_in_the_service(session, author):
     assert reading.byline(None, anonymous=True, reader=mod) == reading.Byline(ANONYMOUS_NAME)
     assert reading.byline(None, anonymous=False) == reading.Byline("a former member")
     assert reading.listed_byline(AUTHOR, anonymous=True) == reading.Byline(ANONYMOUS_NAME)
+
+
+def test_thread_lists_and_search_name_anonymous_authors_without_a_query_per_row(session, author):
+    def statements(read) -> int:
+        seen = []
+        engine = db.get_engine()
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            read()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+            session.commit()
+        return len(seen)
+
+    def reads():
+        return (
+            lambda: reading.latest_threads(session),
+            lambda: reading.category_threads(session, category=reading.category(session, "stories")),
+            lambda: search.search(session, q=WORD),
+        )
+
+    posting.start_thread(
+        session, author=author, category_slug="stories", title="One", body=WORD, anonymous=True
+    )
+    one = [statements(read) for read in reads()]
+    for n in range(4):
+        writer = make_user(session)
+        posting.start_thread(
+            session,
+            author=writer,
+            category_slug="stories",
+            title=f"More {n}",
+            body=WORD,
+            anonymous=n % 2 == 0,
+        )
+    assert [statements(read) for read in reads()] == one
+    page = reading.latest_threads(session)
+    names = [page.bylines[t.id].name for t in page.threads]
+    assert names.count(ANONYMOUS_NAME) == 3 and AUTHOR not in names
