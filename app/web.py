@@ -11,11 +11,13 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, SignInRequired, TooMany
-from app.services import reactions, reading, reporting
+from app.models import utcnow
+from app.services import reactions, reading, reporting, timewords
 
 log = logging.getLogger("peerbearing")
 
@@ -43,16 +45,24 @@ SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+@pass_context
+def _when(context, value: datetime | None) -> str:
+    # Every page renders with one `now` (render() puts it in), so its words agree with each other.
+    return timewords.ago(value, now=context.get("now") or utcnow()) if value else ""
 
 
-def _iso(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else ""
+def _optional(words):
+    return lambda value: words(value) if value else ""
 
 
+# Readers get coarse times: `when` ("3 hours ago") and `iso` (the day, for <time datetime>).
+# Moderators' pages, and a member's own standing, use `exact` and `exact_iso`.
 templates.env.filters["when"] = _when
-templates.env.filters["iso"] = _iso
+templates.env.filters["iso"] = _optional(timewords.day_iso)
+templates.env.filters["day"] = _optional(timewords.day)
+templates.env.filters["month"] = _optional(timewords.month)
+templates.env.filters["exact"] = _optional(timewords.exact)
+templates.env.filters["exact_iso"] = _optional(timewords.exact_iso)
 templates.env.globals["htmx_config"] = HTMX_CONFIG
 templates.env.globals["reaction_kinds"] = reactions.KINDS
 templates.env.globals["report_reasons"] = reporting.REASONS
@@ -94,6 +104,7 @@ def render(
         "open_reports": getattr(request.state, "open_reports", None),
         "path_for": lambda name, **kw: path_for(request, name, **kw),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "now": utcnow(),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)

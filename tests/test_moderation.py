@@ -8,7 +8,7 @@ from sqlalchemy import delete, event, select, update
 from app import cli, db
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, Thread, User, utcnow
-from app.services import moderation, posting, reading, reporting
+from app.services import moderation, posting, reading, reporting, timewords
 from tests.conftest import csrf_of
 from tests.factories import (
     at_once,
@@ -600,7 +600,7 @@ def test_suspended_member_can_still_read_and_sees_the_pause_on_their_page(sessio
     assert browser.get(f"/t/{other.thread_id}").status_code == 200
     me = browser.get("/me").text
     until = load(User, author.id).suspended_until
-    assert "Your account is paused until" in me and until.strftime("%d %b %Y") in me
+    assert "Your account is paused until" in me and timewords.day(until) in me
 
 
 def test_lock_without_js_answers_303_and_with_htmx_the_tools_fragment(session, author, mod, browsers):

@@ -11,7 +11,7 @@ from limits import parse
 
 from app.config import get_settings
 from app.errors import TooMany
-from app.services import ratelimit
+from app.services import ratelimit, timewords
 from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, make_thread, make_user
 
@@ -163,11 +163,11 @@ def test_the_client_key_rotates_daily_and_groups_ipv6_by_64(database_url):
 
 
 def test_wait_words_are_plain():
-    assert ratelimit.wait_words(4) == "a few seconds"
-    assert ratelimit.wait_words(45) == "about 45 seconds"
-    assert ratelimit.wait_words(61) == "about 2 minutes"
-    assert ratelimit.wait_words(4 * 60) == "about 4 minutes"
-    assert ratelimit.wait_words(20 * 3600) == "about 20 hours"
+    assert timewords.wait(4) == "a few seconds"
+    assert timewords.wait(45) == "about 45 seconds"
+    assert timewords.wait(61) == "about 2 minutes"
+    assert timewords.wait(4 * 60) == "about 4 minutes"
+    assert timewords.wait(20 * 3600) == "about 20 hours"
 
 
 def _redis_or_fail():

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -48,6 +48,8 @@ class Thread(SQLModel, table=True):
     pinned: bool = Field(default=False)
     locked: bool = Field(default=False)
     status: str = Field(default=PostStatus.visible, sa_column=Column(String(24), nullable=False))
+    # The opening post's `anonymous`, copied so thread lists need no query per row.
+    anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
     category: Category = Relationship(sa_relationship_kwargs=NO_LAZY)
     author: User | None = Relationship(sa_relationship_kwargs=NO_LAZY)
@@ -72,6 +74,8 @@ class Post(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     status: str = Field(default=PostStatus.visible, sa_column=Column(String(24), nullable=False))
+    # Posted as "a member": only the author and the moderators see who wrote it.
+    anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     # The moderator's reason, shown to the author of a removed or hidden post.
     moderation_reason: str = Field(default="", sa_column=Column(String(500), nullable=False, default=""))
     # Encouragement counts, kept equal to the reaction rows in the same transaction.

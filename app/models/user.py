@@ -15,6 +15,10 @@ class Role(StrEnum):
     admin = "admin"
 
 
+# How the author of a post made "as a member" is named to every reader but its author and moderators.
+ANONYMOUS_NAME = "a member"
+
+
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(sa_column=Column(String(30), nullable=False))

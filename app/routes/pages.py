@@ -31,7 +31,8 @@ def category(request: Request, session: SessionDep, slug: str, before: str | Non
     if wants_fragment(request):
         return render(request, "partials/thread_list.html", ctx)
     pinned = reading.pinned_threads(session, category=found) if not before else []
-    return render(request, "pages/category.html", {**ctx, "pinned": pinned})
+    ctx |= {"pinned": pinned, "pinned_bylines": reading.thread_bylines(pinned)}
+    return render(request, "pages/category.html", ctx)
 
 
 @router.get("/guidelines", name="pages:guidelines")

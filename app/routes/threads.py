@@ -43,12 +43,19 @@ def create(
     body: Text = "",
     category: Text = "",
     content_note: Text = "",
+    anonymous: Text = "",
 ) -> Response:
     typed = {"title": title, "body": body, "category": category, "content_note": content_note}
-    keep_form(request, THREAD_FORM, categories=reading.categories(session), **typed)
+    keep_form(request, THREAD_FORM, categories=reading.categories(session), anonymous=anonymous, **typed)
     ratelimit.new_thread(user=user)
     thread = posting.start_thread(
-        session, author=user, category_slug=category, title=title, body=body, content_note=content_note
+        session,
+        author=user,
+        category_slug=category,
+        title=title,
+        body=body,
+        content_note=content_note,
+        anonymous=anonymous == "on",
     )
     return after_action(request, path_for(request, "threads:show", thread_id=thread.id))
 
@@ -61,10 +68,13 @@ def reply(
     thread: ThreadDep,
     body: Text = "",
     content_note: Text = "",
+    anonymous: Text = "",
 ) -> Response:
-    keep_form(request, REPLY_FORM, thread=thread, body=body, content_note=content_note)
+    keep_form(request, REPLY_FORM, thread=thread, body=body, content_note=content_note, anonymous=anonymous)
     ratelimit.reply(user=user)
-    post = posting.reply(session, thread=thread, author=user, body=body, content_note=content_note)
+    post = posting.reply(
+        session, thread=thread, author=user, body=body, content_note=content_note, anonymous=anonymous == "on"
+    )
     if wants_fragment(request):
         seen = reading.as_seen_by(post, reader=user)
         return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})

@@ -70,6 +70,7 @@ def export(session: Session, *, user: User) -> dict[str, Any]:
                 "body": p.body_source,
                 "content_note": p.content_note,
                 "status": p.status,
+                "anonymous": p.anonymous,
                 "created": p.created_at.isoformat(),
                 "edited": p.edited_at.isoformat() if p.edited_at else None,
             }

@@ -28,7 +28,9 @@ def _clean_body(body: str, content_note: str, errors: dict[str, str]) -> tuple[s
     return body, note
 
 
-def _new_post(*, thread_id: int, author: User, position: int, body: str, note: str, now: datetime) -> Post:
+def _new_post(
+    *, thread_id: int, author: User, position: int, body: str, note: str, now: datetime, anonymous: bool
+) -> Post:
     return Post(
         thread_id=thread_id,
         author_id=author.id,
@@ -38,13 +40,21 @@ def _new_post(*, thread_id: int, author: User, position: int, body: str, note: s
         sanitizer_version=text.SANITIZER_VERSION,
         content_note=note,
         created_at=now,
+        anonymous=anonymous,
     )
 
 
 def start_thread(
-    session: Session, *, author: User, category_slug: str, title: str, body: str, content_note: str = ""
+    session: Session,
+    *,
+    author: User,
+    category_slug: str,
+    title: str,
+    body: str,
+    content_note: str = "",
+    anonymous: bool = False,
 ) -> Thread:
-    """A thread and its opening post, in one transaction."""
+    """A thread and its opening post, in one transaction; `anonymous` shows both under "a member"."""
     now = utcnow()
     standing.ensure_can_write(author, now)
     errors: dict[str, str] = {}
@@ -58,16 +68,32 @@ def start_thread(
     if errors:
         raise InvalidInput("Your thread was not posted yet. Your words are still here.", fields=errors)
     thread = Thread(
-        category_id=category.id, author_id=author.id, title=title, created_at=now, last_activity_at=now
+        category_id=category.id,
+        author_id=author.id,
+        title=title,
+        created_at=now,
+        last_activity_at=now,
+        anonymous=anonymous,
     )
     session.add(thread)
     session.flush()
-    session.add(_new_post(thread_id=thread.id, author=author, position=0, body=body, note=note, now=now))
+    opening = _new_post(
+        thread_id=thread.id, author=author, position=0, body=body, note=note, now=now, anonymous=anonymous
+    )
+    session.add(opening)
     session.commit()
     return thread
 
 
-def reply(session: Session, *, thread: Thread, author: User, body: str, content_note: str = "") -> Post:
+def reply(
+    session: Session,
+    *,
+    thread: Thread,
+    author: User,
+    body: str,
+    content_note: str = "",
+    anonymous: bool = False,
+) -> Post:
     """A reply at the end of the thread; refuses locked threads (409). One transaction."""
     now = utcnow()
     standing.ensure_can_write(author, now)
@@ -88,7 +114,15 @@ def reply(session: Session, *, thread: Thread, author: User, body: str, content_
             "This thread has been locked by a moderator, so it does not take new replies. "
             "Your words are below if you want to keep them."
         )
-    post = _new_post(thread_id=thread.id, author=author, position=position, body=body, note=note, now=now)
+    post = _new_post(
+        thread_id=thread.id,
+        author=author,
+        position=position,
+        body=body,
+        note=note,
+        now=now,
+        anonymous=anonymous,
+    )
     session.add(post)
     session.commit()
     post.author = author

@@ -47,7 +47,7 @@ from limits.strategies import MovingWindowRateLimiter
 from app.config import Settings, get_settings
 from app.errors import TooMany
 from app.models import User, utcnow
-from app.services import pseudonyms
+from app.services import pseudonyms, timewords
 
 log = logging.getLogger("peerbearing.ratelimit")
 
@@ -113,16 +113,6 @@ def limiter() -> MovingWindowRateLimiter:
 # --- the one primitive -------------------------------------------------------------------
 
 
-def wait_words(seconds: int) -> str:
-    if seconds < 60:
-        return "a few seconds" if seconds <= 10 else f"about {seconds} seconds"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
-        return "about a minute" if minutes == 1 else f"about {minutes} minutes"
-    hours = math.ceil(minutes / 60)
-    return f"about {hours} hours"
-
-
 def hit(scope: str, key: str, limit: str) -> None:
     """Count one action of `scope` by `key`; over `limit` ("10 per 15 minutes"; several with ";")
     raise TooMany with plain words and the seconds until a try would succeed."""
@@ -137,7 +127,7 @@ def hit(scope: str, key: str, limit: str) -> None:
                 retry_after = max(1, math.ceil(reset - time.time()))
                 reason = REASONS.get(scope, DEFAULT_REASON)
                 raise TooMany(
-                    f"{reason} Please wait {wait_words(retry_after)}, then try again.",
+                    f"{reason} Please wait {timewords.wait(retry_after)}, then try again.",
                     retry_after=retry_after,
                 )
     except StorageError as exc:

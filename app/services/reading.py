@@ -1,6 +1,6 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, selectinload
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Post, PostStatus, Reaction, Thread, User
+from app.models.user import ANONYMOUS_NAME
 
+FORMER_MEMBER = "a former member"  # the `mod` part makes this one constant in app/models/user.py
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -19,10 +21,19 @@ def page_size() -> int:
     return get_settings().page_size
 
 
+@dataclass(frozen=True)
+class Byline:
+    """The author's name as this reader may see it; templates render it and decide nothing."""
+
+    name: str
+    as_member: bool = False  # posted as "a member", shown by name to its author or a moderator
+
+
 @dataclass
 class ThreadPage:
     threads: list[Thread]
     next_cursor: str | None  # the `before` of the next, older page
+    bylines: dict[int, Byline] = field(default_factory=dict)  # thread id -> who started it
 
 
 @dataclass(frozen=True)
@@ -32,8 +43,8 @@ class PostView:
     id: int
     thread_id: int
     position: int
-    author_id: int | None
-    author: User | None
+    author_id: int | None  # compared with the viewer's id (edit, report), never shown
+    byline: Byline
     created_at: datetime
     edited_at: datetime | None
     status: str
@@ -58,7 +69,7 @@ def as_seen_by(post: Post, *, reader: User | None) -> PostView:
         thread_id=post.thread_id,
         position=post.position,
         author_id=post.author_id,
-        author=post.author,
+        byline=post_byline(post, reader=reader),
         created_at=post.created_at,
         edited_at=post.edited_at,
         status=post.status,
@@ -78,6 +89,36 @@ class PostPage:
     posts: list[PostView]
     next_cursor: int | None  # the `after` of the next page: the position it starts after
     mine: dict[int, set[str]]  # post id -> kinds the reader pressed
+
+
+def byline(author: User | None, *, anonymous: bool, reader=None) -> Byline:
+    """Who wrote it, for this reader: "a member" unless the reader wrote it or moderates.
+
+    `reader` is a User or the request's Viewer (anything with `id` and `is_moderator`). An
+    anonymous post whose author left stays "a member": "a former member" would tell when they left.
+    """
+    if not anonymous:
+        return Byline(author.pseudonym if author else FORMER_MEMBER)
+    if author is not None and reader is not None and (reader.id == author.id or reader.is_moderator):
+        return Byline(author.pseudonym, as_member=True)
+    return Byline(ANONYMOUS_NAME)
+
+
+def post_byline(post: Post, *, reader=None) -> Byline:
+    return byline(post.author, anonymous=post.anonymous, reader=reader)
+
+
+def listed_byline(pseudonym: str | None, *, anonymous: bool) -> Byline:
+    """Lists (front page, categories, search) name an anonymous author "a member" to everyone."""
+    if anonymous:
+        return Byline(ANONYMOUS_NAME)
+    return Byline(pseudonym or FORMER_MEMBER)
+
+
+def thread_bylines(threads: list[Thread]) -> dict[int, Byline]:
+    return {
+        t.id: listed_byline(t.author.pseudonym if t.author else None, anonymous=t.anonymous) for t in threads
+    }
 
 
 def encode_cursor(thread: Thread) -> str:
@@ -121,7 +162,8 @@ def _thread_list(session: Session, query, before: str | None, size: int | None) 
         )
     )
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
-    return ThreadPage(threads=rows[:size], next_cursor=next_cursor)
+    threads = rows[:size]
+    return ThreadPage(threads=threads, next_cursor=next_cursor, bylines=thread_bylines(threads))
 
 
 def latest_threads(session: Session, *, before: str | None = None, size: int | None = None) -> ThreadPage:

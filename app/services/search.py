@@ -47,6 +47,7 @@ class Hit:
     rank: float
     category_slug: str
     category_name: str
+    byline: reading.Byline  # who wrote the post: "a member" when it was posted as one
 
 
 @dataclass
@@ -84,12 +85,13 @@ def _offset(cursor: str | None, size: int) -> int:
 
 
 _SQLITE = sql("""
-    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, t.id AS thread_id, t.title,
-           c.slug, c.name, bm25(post_search, 4.0, 1.0) AS rank
+    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, p.anonymous, t.id AS thread_id,
+           t.title, c.slug, c.name, u.pseudonym AS author_name, bm25(post_search, 4.0, 1.0) AS rank
     FROM post_search
     JOIN post p ON p.id = post_search.rowid
     JOIN thread t ON t.id = p.thread_id
     JOIN category c ON c.id = t.category_id
+    LEFT JOIN "user" u ON u.id = p.author_id
     WHERE post_search MATCH :query AND p.status = 'visible' AND t.status = 'visible'
     ORDER BY rank, p.id DESC
     LIMIT :limit OFFSET :offset
@@ -106,8 +108,8 @@ _POSTGRES = sql("""
         SELECT p.id FROM thread t JOIN post p ON p.thread_id = t.id AND p.position = 0, q
         WHERE p.status = 'visible' AND to_tsvector('simple', t.title) @@ q.query
     )
-    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, t.id AS thread_id, t.title,
-           c.slug, c.name,
+    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, p.anonymous, t.id AS thread_id,
+           t.title, c.slug, c.name, u.pseudonym AS author_name,
            ts_rank(
                setweight(to_tsvector('simple', CASE WHEN p.position = 0 THEN t.title ELSE '' END), 'A')
                || setweight(to_tsvector('simple', p.body_source), 'B'),
@@ -117,6 +119,7 @@ _POSTGRES = sql("""
     JOIN post p ON p.id = found.id
     JOIN thread t ON t.id = p.thread_id
     JOIN category c ON c.id = t.category_id
+    LEFT JOIN "user" u ON u.id = p.author_id
     CROSS JOIN q
     WHERE p.status = 'visible' AND t.status = 'visible'
     ORDER BY rank DESC, p.id DESC
@@ -154,6 +157,7 @@ def search(session: Session, *, q: str, cursor: str | None = None, size: int | N
             rank=float(row.rank),
             category_slug=row.slug,
             category_name=row.name,
+            byline=reading.listed_byline(row.author_name, anonymous=bool(row.anonymous)),
         )
         for row in rows[:size]
     ]

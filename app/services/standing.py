@@ -4,10 +4,11 @@ from datetime import datetime
 
 from app.errors import NotAllowed
 from app.models import User
+from app.services import timewords
 
 
 def ensure_can_write(user: User, now: datetime) -> None:
     """Suspended members read but do not post, react or report; they are told until when."""
     if user.is_suspended(now):
-        until = user.suspended_until.strftime("%d %B %Y, %H:%M UTC")
+        until = timewords.exact(user.suspended_until)
         raise NotAllowed(f"Your account is paused until {until}. You can still read everything.")
