@@ -7,8 +7,8 @@ from app.errors import InvalidInput
 from app.models import LoginSession, User
 from app.services import accounts
 from app.web import SESSION_COOKIE
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, make_user, sign_in_via_http
+from tests.http import csrf_of
 
 CODE_RE = re.compile(r"<code>([A-Z2-9]{5}(?:-[A-Z2-9]{5}){3})</code>")
 

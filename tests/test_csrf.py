@@ -2,8 +2,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Post, Reaction, Thread, User
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, make_thread, make_user, opening_post
+from tests.http import csrf_of
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app import db
 from app.config import Settings, get_settings
 from app.models import Thread
-from tests.conftest import _reset_caches
+from tests.engines import reset_caches
 from tests.factories import make_thread, make_user
 
 
@@ -18,7 +18,7 @@ def test_postgres_pool_honours_size_and_overflow_and_refuses_one_more(database_u
     monkeypatch.setenv("PEERBEARING_DB_POOL_SIZE", "2")
     monkeypatch.setenv("PEERBEARING_DB_MAX_OVERFLOW", "1")
     monkeypatch.setenv("PEERBEARING_DB_POOL_TIMEOUT", "0.2")
-    _reset_caches()
+    reset_caches()
     engine = db.get_engine()
     assert engine.pool.size() == 2
     held = [engine.connect() for _ in range(3)]

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.conftest import csrf_of
 from tests.factories import join_via_http, make_moderator, make_thread, make_user
+from tests.http import csrf_of
 
 
 def test_pages_carry_a_strict_csp_and_no_third_party_assets(client):

@@ -2,8 +2,8 @@ from sqlalchemy import func, select
 
 from app.models import LoginSession, Post, Reaction, Thread, User
 from app.services import reactions
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, load, make_thread, make_user, opening_post
+from tests.http import csrf_of
 
 
 def _me(session, name):

@@ -9,10 +9,8 @@ from app import cli, db
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, Thread, User, utcnow
 from app.services import moderation, posting, reading, reporting
-from tests.conftest import csrf_of
 from tests.factories import (
     at_once,
-    htmx,
     load,
     make_moderator,
     make_thread,
@@ -20,6 +18,7 @@ from tests.factories import (
     opening_post,
     report,
 )
+from tests.http import csrf_of, htmx
 
 
 @pytest.fixture

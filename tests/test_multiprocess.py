@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.models import Post, PostStatus, Reaction, Report, Thread
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, make_moderator, make_thread, make_user, opening_post, report
+from tests.http import csrf_of
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.postgres_only

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from app.models import Post, Thread
 from app.services import posting
-from tests.conftest import csrf_of
 from tests.factories import join_via_http, load, make_thread, make_user, opening_post
+from tests.http import csrf_of
 
 LONG = "x" * 20_001
 

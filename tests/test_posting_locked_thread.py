@@ -3,8 +3,8 @@
 from sqlalchemy import update
 
 from app.models import Thread
-from tests.conftest import csrf_of
 from tests.factories import join_via_http, make_thread, make_user
+from tests.http import csrf_of
 
 
 def _locked_thread(session) -> Thread:

@@ -12,8 +12,8 @@ from limits import parse
 from app.config import get_settings
 from app.errors import TooMany
 from app.services import ratelimit
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, make_thread, make_user
+from tests.http import csrf_of
 
 REDIS_URL = "redis://127.0.0.1:6379"
 

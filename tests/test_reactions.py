@@ -8,8 +8,8 @@ from app import db
 from app.errors import InvalidInput
 from app.models import Post, Reaction
 from app.services import reactions
-from tests.conftest import csrf_of
 from tests.factories import join_via_http, load, make_thread, make_user, opening_post
+from tests.http import csrf_of
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, User, utcnow
 from app.services import posting, ratelimit, reporting
-from tests.conftest import csrf_of
 from tests.factories import (
     at_once,
-    htmx,
     load,
     make_moderator,
     make_thread,
@@ -22,6 +20,7 @@ from tests.factories import (
     opening_post,
     report,
 )
+from tests.http import csrf_of, htmx
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from sqlalchemy import create_engine, text
 from app import db
 from app.cli import migrate
 from app.config import PROJECT_ROOT
-from tests.conftest import FAST_ARGON2, _reset_caches
+from tests.engines import reset_caches
 from tests.factories import make_thread, make_user
+from tests.live import FAST_ARGON2
 from tests.test_search import (  # noqa: F401 - collected again, with the PostgreSQL session below
     test_a_changed_thread_title_is_found_and_the_old_one_is_not,
     test_a_long_post_shows_a_window_around_the_match,
@@ -70,11 +71,11 @@ def session(pg_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", pg_url)
     for name, value in FAST_ARGON2.items():
         monkeypatch.setenv(name, value)
-    _reset_caches()
+    reset_caches()
     with db.new_session(write=True) as s:
         assert s.get_bind().dialect.name == "postgresql"
         yield s
-    _reset_caches()
+    reset_caches()
 
 
 def _alembic(url: str) -> Config:

@@ -1,5 +1,5 @@
-from tests.conftest import csrf_of
 from tests.factories import join_via_http
+from tests.http import csrf_of
 
 
 def test_front_page_lists_categories_and_links_the_guidelines(client):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.services import text
-from tests.conftest import csrf_of
 from tests.factories import join_via_http
+from tests.http import csrf_of
 
 CORPUS = [item["payload"] for item in json.loads((Path(__file__).parent / "xss-payloads.json").read_text())]
 FORBIDDEN_TAGS = {
