@@ -32,6 +32,13 @@ def by_id(html: str | BeautifulSoup | Tag, element_id: str) -> Tag:
     return found[0]
 
 
+def one(html: str | BeautifulSoup | Tag, css: str) -> Tag:
+    """The one element this CSS selector matches (fails if none or several do)."""
+    found = _soup(html).select(css)
+    assert len(found) == 1, f"{len(found)} elements match {css!r}"
+    return found[0]
+
+
 def has_id(html: str | BeautifulSoup | Tag, element_id: str) -> bool:
     return _soup(html).find(id=element_id) is not None
 
