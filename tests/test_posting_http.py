@@ -99,11 +99,7 @@ def test_reply_with_htmx_answers_the_post_fragment_and_a_fresh_form(client, sess
     thread = make_thread(session, author)
     join_via_http(client)
     token = csrf_of(client, f"/t/{thread.id}")
-    r = client.post(
-        f"/t/{thread.id}/reply",
-        data={"body": "You are not alone."},
-        headers=htmx(token),
-    )
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "You are not alone."}, headers=htmx(token))
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
     post = session.scalar(select(Post).where(Post.position == 1))
     assert root(r.text) == f"article#p{post.id}"
