@@ -2,7 +2,7 @@
 
 PEERBEARING_TEST_ENGINE=sqlite (default): each test gets a copy of one migrated template file.
 PEERBEARING_TEST_ENGINE=postgres: the run clones one forum database from a migrated template and
-empties it after each test (TRUNCATE ... RESTART IDENTITY, see PostgresForum); the whole run
+empties it after each test (TRUNCATE ... RESTART IDENTITY, see tests/engines.py); the whole run
 lives in databases named pb_test_<pid>_<random>_*, dropped at the end. The server is
 PEERBEARING_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 an unreachable server fails the run.
