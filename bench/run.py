@@ -6,11 +6,8 @@ runs on the same machine (quote ratios, not absolutes): these machines are share
 """
 
 import argparse
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,17 +15,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, check=True)
+# Run as a script (`python bench/run.py`): the project root, for the one live-server helper in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.live import LiveServer  # noqa: E402
 
 
 def timed(client: httpx.Client, method: str, path: str, n: int, **kw) -> list[float]:
@@ -54,30 +43,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="pb-bench-")
+    tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
     env = {
-        **os.environ,
         "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
         "PEERBEARING_SECURE_COOKIES": "false",
         "PEERBEARING_RATE_LIMITS_ENABLED": "false",
     }
+    server = LiveServer(env, log_path=tmp / "server.log")
     start = time.perf_counter()
-    cli(env, "migrate")
-    cli(env, "seed-demo", "--threads", str(args.threads), "--replies", str(args.replies))
+    server.cli("migrate")
+    server.cli("seed-demo", "--threads", str(args.threads), "--replies", str(args.replies))
     print(f"seeded {args.threads} threads x {args.replies} replies in {time.perf_counter() - start:.1f} s")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env
-    )
+    server.start()
     try:
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=30) as c:
-            for _ in range(100):
-                try:
-                    if c.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with httpx.Client(base_url=server.url, timeout=30) as c:
             older = re.search(r'href="(/\?before=[^"]+)"', c.get("/").text).group(1).replace("&amp;", "&")
             report("GET / (front page)", timed(c, "GET", "/", args.requests))
             report("GET /?before= (older page)", timed(c, "GET", older, args.requests))
@@ -113,8 +92,7 @@ def main() -> None:
                 ),
             )
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
 
 if __name__ == "__main__":

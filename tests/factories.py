@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.db import new_session
 from app.models import Post, Thread, User
 from app.services import accounts, posting, reporting
-from tests.conftest import csrf_of
+from tests.http import submit
 
 PASSPHRASE = "correct horse battery"
 _counter = itertools.count(1)
@@ -45,18 +45,22 @@ def opening_post(session: Session, thread: Thread) -> Post:
 def join_via_http(client: TestClient, name: str | None = None) -> str:
     """Join through the real /join form; the client is then signed in."""
     name = name or f"Member-{next(_counter)}"
-    token = csrf_of(client, "/join")
-    response = client.post(
-        "/join", data={"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes", "csrf_token": token}
-    )
+    response = submit(client, "/join", {"pseudonym": name, "passphrase": PASSPHRASE, "guidelines": "yes"})
     assert response.status_code == 200, response.text
     return name
 
 
 def sign_in_via_http(client: TestClient, name: str) -> None:
-    token = csrf_of(client, "/login")
-    response = client.post("/login", data={"pseudonym": name, "passphrase": PASSPHRASE, "csrf_token": token})
+    response = submit(client, "/login", {"pseudonym": name, "passphrase": PASSPHRASE})
     assert response.status_code == 303, response.text
+
+
+def start_thread_via_http(client: TestClient, **fields: str) -> str:
+    """A signed-in client starts a thread through the real /new form; returns the thread's path."""
+    form = {"title": "Slow and steady", "body": "Opening words.", "category": "general", **fields}
+    response = submit(client, "/new", form)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
 
 
 # --- reports and moderation ----------------------------------------------------------------------
@@ -82,10 +86,6 @@ def signed_in_client(app, stack, name: str) -> TestClient:
     client = stack.enter_context(TestClient(app, follow_redirects=False))
     sign_in_via_http(client, name)
     return client
-
-
-def htmx(token: str) -> dict[str, str]:
-    return {"HX-Request": "true", "X-CSRF-Token": token}
 
 
 def at_once(*actions):

@@ -1,17 +1,29 @@
-"""Real app processes for tests: `python -m app.cli serve` on a free port, ready when /healthz answers."""
+"""Real app processes for tests, browser tests and the benchmark: `python -m app.cli serve` on a free port.
 
+The one `free_port` of the project lives here; bench/run.py imports this module rather than keep
+its own copy, since it runs from the same development install (httpx is all this needs).
+"""
+
+import contextlib
 import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_LIMIT_S = 60  # a bound on waiting, not a measurement
+FAST_ARGON2 = {"PEERBEARING_ARGON2_TIME_COST": "1", "PEERBEARING_ARGON2_MEMORY_KIB": "1024"}
+# What every app under test runs with, in process or served: plain-HTTP cookies, no limits, quick hashes.
+APP_ENV = {
+    "PEERBEARING_SECURE_COOKIES": "false",
+    "PEERBEARING_RATE_LIMITS_ENABLED": "false",
+    **FAST_ARGON2,
+}
 
 
 def free_port() -> int:
@@ -21,29 +33,55 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """One `peerbearing serve` process with its own environment; stop() ends it and its workers."""
+    """One `peerbearing serve` process with its own environment and log file; stop() ends it and its workers.
 
-    def __init__(self, env: dict[str, str], *, workers: int = 1, args: tuple[str, ...] = ()):
+    `env` adds to this process's environment, or replaces it with `inherit=False`.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        log_path: Path,
+        workers: int = 1,
+        args: tuple[str, ...] = (),
+        inherit: bool = True,
+    ):
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env} if inherit else dict(env)
+        self.log_path = log_path
         self.workers = workers
         self.args = args
         self.process: subprocess.Popen | None = None
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+
+    def cli(self, *args: str) -> str:
+        """Run a `peerbearing` subcommand on this server's database (migrate, seed-demo, promote)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"peerbearing {' '.join(args)} exited with {done.returncode}:\n{done.stderr}")
+        return done.stdout
 
     def start(self) -> "LiveServer":
         args = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
         args += ["--workers", str(self.workers), *self.args]
-        self.process = subprocess.Popen(
-            args, cwd=PROJECT_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
-        )
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + STARTUP_LIMIT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
@@ -52,11 +90,10 @@ class LiveServer:
         raise RuntimeError(f"server did not answer /healthz within {STARTUP_LIMIT_S} s:\n{self.log()}")
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=30, **kwargs)
+        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30, **kwargs)
 
     def log(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -66,4 +103,19 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
+
+
+@contextlib.contextmanager
+def running_app(workdir: Path, *, seed: bool = False) -> Iterator[LiveServer]:
+    """A freshly migrated SQLite forum in `workdir` (with the demo content if `seed`), served until exit."""
+    env = {**os.environ, **APP_ENV, "DATABASE_URL": f"sqlite:///{workdir / 'forum.db'}"}
+    env.pop("PEERBEARING_ENVIRONMENT", None)
+    server = LiveServer(env, log_path=workdir / "server.log", inherit=False)
+    server.cli("migrate")
+    if seed:
+        server.cli("seed-demo", "--threads", "8", "--replies", "3")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,10 +7,18 @@ from app.errors import InvalidInput
 from app.models import LoginSession, User
 from app.services import accounts
 from app.web import SESSION_COOKIE
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, make_user, sign_in_via_http
+from tests.html import one, root
+from tests.http import csrf_of, submit
 
-CODE_RE = re.compile(r"<code>([A-Z2-9]{5}(?:-[A-Z2-9]{5}){3})</code>")
+CODE_FORMAT = re.compile(r"[A-Z2-9]{5}(?:-[A-Z2-9]{5}){3}")
+
+
+def recovery_code(html: str) -> str:
+    """The recovery code shown once, in its own <code>; fails if it is missing or not of the right form."""
+    code = one(html, "p.recovery-code > code").get_text()
+    assert CODE_FORMAT.fullmatch(code), code
+    return code
 
 
 def post_join(client, *, htmx: bool = False, **fields: str | None):
@@ -26,27 +34,27 @@ def post_join(client, *, htmx: bool = False, **fields: str | None):
 
 def test_join_page_offers_a_generated_pseudonym_and_the_guidelines(client):
     page = client.get("/join").text
-    suggested = re.search(r'name="pseudonym" value="([^"]+)"', page).group(1)
+    suggested = one(page, 'input[name="pseudonym"]')["value"]
     assert re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+-\d\d", suggested)
-    assert 'href="/guidelines"' in page and 'name="guidelines"' in page
+    assert one(page, 'form#join-form a[href="/guidelines"]') and one(page, 'input[name="guidelines"]')
 
 
 def test_joining_signs_in_and_shows_a_recovery_code_once(client, session):
     r = post_join(client)
     assert r.status_code == 200
-    assert CODE_RE.search(r.text), "the recovery code is shown"
+    code = recovery_code(r.text)
     assert r.headers["cache-control"] == "no-store"
     assert "Calm-River-12" in client.get("/me").text
     user = session.scalar(select(User).where(User.pseudonym == "Calm-River-12"))
     assert user.passphrase_hash.startswith("$argon2id$")
-    assert CODE_RE.search(r.text).group(1) not in user.recovery_hash
+    assert code not in user.recovery_hash
 
 
 def test_join_without_accepting_guidelines_keeps_what_was_typed(client):
     r = post_join(client, guidelines=None)
     assert r.status_code == 422
     assert "tick the box" in r.text
-    assert 'value="Calm-River-12"' in r.text
+    assert one(r.text, 'input[name="pseudonym"]')["value"] == "Calm-River-12"
 
 
 def test_join_with_a_short_passphrase_is_refused(client):
@@ -57,14 +65,13 @@ def test_join_with_a_short_passphrase_is_refused(client):
 def test_join_errors_come_back_as_the_form_fragment_for_htmx(client):
     r = post_join(client, htmx=True, pseudonym="admin")
     assert r.status_code == 422
-    assert r.text.lstrip().startswith('<form id="join-form"')
+    assert root(r.text) == "form#join-form"
     assert r.headers["HX-Retarget"] == "#join-form" and r.headers["Vary"] == "HX-Request"
 
 
 def test_join_with_htmx_answers_the_welcome_fragment(client):
     r = post_join(client, htmx=True)
-    assert r.status_code == 200 and 'id="welcome"' in r.text and CODE_RE.search(r.text)
-    assert "<html" not in r.text
+    assert r.status_code == 200 and root(r.text) == "section#welcome" and recovery_code(r.text)
 
 
 def test_session_cookie_is_httponly_lax_and_secure_by_default(app, monkeypatch):
@@ -97,7 +104,7 @@ def test_wrong_passphrase_is_refused_and_keeps_the_pseudonym(client, session):
         "/login", data={"pseudonym": "Calm-River-12", "passphrase": "not the one at all", "csrf_token": token}
     )
     assert r.status_code == 422
-    assert "do not match" in r.text and 'value="Calm-River-12"' in r.text
+    assert "do not match" in r.text and one(r.text, 'input[name="pseudonym"]')["value"] == "Calm-River-12"
     assert SESSION_COOKIE not in client.cookies
 
 
@@ -111,23 +118,11 @@ def test_unknown_pseudonym_gets_the_same_answer_as_a_wrong_passphrase(client):
 
 def test_sign_in_goes_back_where_the_member_was_but_never_off_site(client, session):
     make_user(session, "Calm-River-12")
-    token = csrf_of(client, "/login")
-    r = client.post(
-        "/login",
-        data={"pseudonym": "calm-river-12", "passphrase": PASSPHRASE, "next": "/t/1", "csrf_token": token},
-    )
+    r = submit(client, "/login", {"pseudonym": "calm-river-12", "passphrase": PASSPHRASE, "next": "/t/1"})
     assert r.status_code == 303 and r.headers["location"] == "/t/1"
-    token = csrf_of(client, "/login")
-    r = client.post(
-        "/login",
-        data={
-            "pseudonym": "calm-river-12",
-            "passphrase": PASSPHRASE,
-            "next": "//evil.example/",
-            "csrf_token": token,
-        },
-    )
-    assert r.headers["location"] == "/"
+    form = {"pseudonym": "calm-river-12", "passphrase": PASSPHRASE, "next": "//evil.example/"}
+    r = submit(client, "/login", form)
+    assert r.status_code == 303 and r.headers["location"] == "/"
 
 
 def test_sign_in_with_htmx_redirects_through_htmx(client, session):
@@ -166,30 +161,15 @@ def test_logout_with_htmx(client):
 
 def test_recovery_code_sets_a_new_passphrase_once_and_ends_old_sessions(client, other_client, session):
     r = post_join(client)
-    code = CODE_RE.search(r.text).group(1)
-    token = csrf_of(other_client, "/recover")
-    r = other_client.post(
-        "/recover",
-        data={
-            "pseudonym": "Calm-River-12",
-            "recovery_code": code.lower(),
-            "passphrase": "a brand new passphrase",
-            "csrf_token": token,
-        },
-    )
-    assert r.status_code == 200 and CODE_RE.search(r.text).group(1) != code
+    code = recovery_code(r.text)
+    new = "a brand new passphrase"
+    form = {"pseudonym": "Calm-River-12", "recovery_code": code.lower(), "passphrase": new}
+    r = submit(other_client, "/recover", form)
+    assert r.status_code == 200 and recovery_code(r.text) != code
     assert client.get("/me").status_code == 303, "the old session was ended"
     accounts.authenticate(session, pseudonym="Calm-River-12", passphrase="a brand new passphrase")
-    token = csrf_of(other_client, "/recover")
-    r = other_client.post(
-        "/recover",
-        data={
-            "pseudonym": "Calm-River-12",
-            "recovery_code": code,
-            "passphrase": "yet another passphrase",
-            "csrf_token": token,
-        },
-    )
+    form = {"pseudonym": "Calm-River-12", "recovery_code": code, "passphrase": "yet another passphrase"}
+    r = submit(other_client, "/recover", form)
     assert r.status_code == 422 and "do not match" in r.text, "a used code does not work twice"
 
 
@@ -202,7 +182,7 @@ def test_set_role_promotes_an_existing_member(session):
 
 def test_recovery_with_htmx_answers_the_recovered_fragment(client, other_client):
     r = post_join(client)
-    code = CODE_RE.search(r.text).group(1)
+    code = recovery_code(r.text)
     token = csrf_of(other_client, "/recover")
     headers = {"HX-Request": "true", "X-CSRF-Token": token}
     r = other_client.post(
@@ -214,13 +194,13 @@ def test_recovery_with_htmx_answers_the_recovered_fragment(client, other_client)
         },
         headers=headers,
     )
-    assert r.status_code == 422 and r.text.lstrip().startswith('<form id="recover-form"')
+    assert r.status_code == 422 and root(r.text) == "form#recover-form"
     r = other_client.post(
         "/recover",
         data={"pseudonym": "Calm-River-12", "recovery_code": code, "passphrase": "a brand new passphrase"},
         headers=headers,
     )
-    assert r.status_code == 200 and r.text.lstrip().startswith('<section id="recovered"')
+    assert r.status_code == 200 and root(r.text) == "section#recovered"
     assert r.headers["Vary"] == "HX-Request"
 
 

@@ -2,8 +2,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Post, Reaction, Thread, User
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, make_thread, make_user, opening_post
+from tests.http import csrf_of, htmx
 
 
 @pytest.fixture
@@ -58,13 +58,9 @@ def test_the_refusal_page_gives_back_what_was_typed(client, signed_in):
 def test_htmx_sends_the_token_in_a_header(client, session, signed_in):
     thread, _post = signed_in
     token = csrf_of(client, f"/t/{thread.id}")
-    r = client.post(
-        f"/t/{thread.id}/reply", data={"body": "words"}, headers={"HX-Request": "true", "X-CSRF-Token": token}
-    )
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "words"}, headers=htmx(token))
     assert r.status_code == 200
-    r = client.post(
-        f"/t/{thread.id}/reply", data={"body": "words"}, headers={"HX-Request": "true", "X-CSRF-Token": "bad"}
-    )
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "words"}, headers=htmx("bad"))
     assert r.status_code == 403 and r.headers["HX-Retarget"] == "#flash"
 
 

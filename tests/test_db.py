@@ -3,13 +3,13 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app import db
-from app.config import Settings, get_settings
-from app.models import Thread
-from tests.conftest import _reset_caches
+from app.config import Settings
+from app.models import Category, Thread
+from tests.engines import reset_caches
 from tests.factories import make_thread, make_user
 
 
@@ -18,7 +18,7 @@ def test_postgres_pool_honours_size_and_overflow_and_refuses_one_more(database_u
     monkeypatch.setenv("PEERBEARING_DB_POOL_SIZE", "2")
     monkeypatch.setenv("PEERBEARING_DB_MAX_OVERFLOW", "1")
     monkeypatch.setenv("PEERBEARING_DB_POOL_TIMEOUT", "0.2")
-    _reset_caches()
+    reset_caches()
     engine = db.get_engine()
     assert engine.pool.size() == 2
     held = [engine.connect() for _ in range(3)]
@@ -50,8 +50,15 @@ def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_secure_delete(dat
     assert found == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "secure_delete": 1}
 
 
-def test_engine_follows_database_url_setting(database_url):
-    assert db.get_engine().url.render_as_string(hide_password=False) == get_settings().database_url
+def test_the_engine_opens_the_database_that_database_url_names_and_follows_a_change(
+    database_url, blank_database_url, monkeypatch
+):
+    with db.get_engine().connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Category)).scalar() > 0  # the migrated forum
+    monkeypatch.setenv("DATABASE_URL", blank_database_url)
+    reset_caches()
+    assert db.get_engine().url.render_as_string(hide_password=False) == blank_database_url
+    assert inspect(db.get_engine()).get_table_names() == [], "the new URL's empty database, not the forum"
 
 
 def test_timestamps_come_back_aware_utc_and_equal_to_what_was_stored(session):

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.pool import NullPool
 
 from app.models import Category, User
-from tests.conftest import _reset_caches
+from tests.engines import reset_caches
 from tests.factories import make_user
 
 pytestmark = pytest.mark.postgres_only
@@ -27,7 +27,7 @@ def test_reset_empties_the_tables_restarts_ids_and_ends_a_transaction_left_open(
     make_user(session)
     leaked = create_engine(database_url, poolclass=NullPool).connect()
     leaked.execute(update(User).values(role="admin"))  # holds row locks, never committed
-    _reset_caches()
+    reset_caches()
     _postgres_forum.reset()
     assert _count_and_next_user_id(database_url) == (0, 5, 1)
 
@@ -38,7 +38,7 @@ def test_reset_reclones_the_database_when_a_test_changed_the_seeded_categories(
     session.execute(update(Category).where(Category.slug == "general").values(name="Changed"))
     session.commit()
     session.close()
-    _reset_caches()
+    reset_caches()
     _postgres_forum.reset()
     engine = create_engine(database_url, poolclass=NullPool)
     with engine.connect() as conn:

@@ -2,8 +2,8 @@ from sqlalchemy import func, select
 
 from app.models import LoginSession, Post, Reaction, Thread, User
 from app.services import reactions
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, join_via_http, load, make_thread, make_user, opening_post
+from tests.http import csrf_of, htmx
 
 
 def _me(session, name):
@@ -56,7 +56,7 @@ def test_erasing_with_posts_removes_their_words(client, session):
     r = client.post(
         "/me/delete",
         data={"passphrase": PASSPHRASE, "erase_posts": "yes"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        headers=htmx(token),
     )
     assert r.status_code == 204 and r.headers["HX-Redirect"] == "/"
     session.rollback()

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.models import Post, PostStatus, Reaction, Report, Thread
-from tests.conftest import csrf_of
 from tests.factories import PASSPHRASE, make_moderator, make_thread, make_user, opening_post, report
+from tests.html import by_id, form_values
+from tests.http import csrf_of
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.postgres_only
@@ -228,4 +229,4 @@ def test_rate_limits_are_shared_by_both_processes_through_redis(shared_limits, s
         refused = sign_in(server, PASSPHRASE)
         assert refused.status_code == 429, refused.text
         assert "Please wait about" in refused.text and int(refused.headers["Retry-After"]) > 800
-        assert 'value="Quiet-Harbour"' in refused.text
+        assert form_values(by_id(refused.text, "login-form"))["pseudonym"] == "Quiet-Harbour"

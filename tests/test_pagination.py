@@ -6,8 +6,22 @@ from sqlalchemy import update
 from app.models import Thread, utcnow
 from app.services import posting, reading
 from tests.factories import make_thread, make_user
+from tests.html import has_id, parse, root
 
-THREAD_LINK = re.compile(r'class="thread-title" href="/t/(\d+)"')
+
+def _thread_ids(html: str) -> list[int]:
+    """The threads a list shows, by the ids in their title links, in page order."""
+    return [int(a["href"].removeprefix("/t/")) for a in parse(html).select("a.thread-title")]
+
+
+def _link_swapping(html: str, target: str) -> str | None:
+    """The one link that pages on by swapping `target` (with htmx) or None on the last page."""
+    links = parse(html).select(f'a[hx-target="{target}"]')
+    assert len(links) <= 1, links
+    if not links:
+        return None
+    assert links[0]["href"] == links[0]["hx-get"], "the same page with JavaScript and without"
+    return links[0]["href"]
 
 
 def _threads(session, count, category="stories"):
@@ -26,10 +40,9 @@ def _walk(client, path):
     seen, pages = [], 0
     while path:
         html = client.get(path).text
-        seen += [int(x) for x in THREAD_LINK.findall(html)]
+        seen += _thread_ids(html)
         pages += 1
-        older = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#thread-list"', html)
-        path = older.group(1).replace("&amp;", "&") if older else None
+        path = _link_swapping(html, "#thread-list")
     return seen, pages
 
 
@@ -49,20 +62,20 @@ def test_older_link_with_htmx_answers_only_the_list_fragment(client, session):
     cursor = reading.latest_threads(session).next_cursor
     r = client.get(f"/?before={cursor}", headers={"HX-Request": "true"})
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
-    assert r.text.lstrip().startswith('<section id="thread-list"')
-    assert len(THREAD_LINK.findall(r.text)) == 5
+    assert root(r.text) == "section#thread-list"
+    assert len(_thread_ids(r.text)) == 5
 
 
 def test_boosted_navigation_gets_the_whole_page(client, session):
     _threads(session, 3)
     r = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"})
-    assert "<html" in r.text
+    assert parse(r.text).html is not None and has_id(r.text, "thread-list")
 
 
 def test_a_garbled_cursor_shows_the_first_page(client, session):
     _threads(session, 3)
     r = client.get("/?before=not-a-cursor")
-    assert r.status_code == 200 and len(THREAD_LINK.findall(r.text)) == 3
+    assert r.status_code == 200 and len(_thread_ids(r.text)) == 3
 
 
 def test_category_pages_keep_pinned_threads_on_top_and_page_the_rest(client, session):
@@ -71,8 +84,10 @@ def test_category_pages_keep_pinned_threads_on_top_and_page_the_rest(client, ses
     oldest = made[-1]
     session.execute(update(Thread).where(Thread.id == oldest.id).values(pinned=True))
     session.commit()
-    first = client.get("/c/coping-tips").text
-    assert first.index(f'href="/t/{oldest.id}"') < first.index("<h2>Threads</h2>")
+    elements = parse(client.get("/c/coping-tips").text).find_all(True)
+    pinned_link = next(i for i, e in enumerate(elements) if e.get("href") == f"/t/{oldest.id}")
+    threads_heading = next(i for i, e in enumerate(elements) if e.name == "h2" and e.get_text() == "Threads")
+    assert pinned_link < threads_heading
     seen, pages = _walk(client, "/c/coping-tips")
     assert pages == 2 and len(seen) == 23 and len(set(seen)) == 23  # 1 pinned + 22 in the pages
 
@@ -85,9 +100,9 @@ def test_thread_pages_page_through_replies_in_order(client, session):
     bodies, path = [], f"/t/{thread.id}"
     while path:
         html = client.get(path).text
-        bodies += re.findall(r"<p>(opening|reply number \d+)</p>", html)
-        later = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#posts-page"', html)
-        path = later.group(1).replace("&amp;", "&") if later else None
+        texts = [p.get_text() for p in parse(html).select("article p")]
+        bodies += [t for t in texts if re.fullmatch(r"opening|reply number \d+", t)]
+        path = _link_swapping(html, "#posts-page")
     assert bodies == ["opening"] + [f"reply number {i}" for i in range(1, 45)]
 
 
@@ -97,7 +112,7 @@ def test_thread_paging_with_htmx_answers_the_posts_fragment(client, session):
     for i in range(25):
         posting.reply(session, thread=thread, author=author, body=f"reply {i}")
     r = client.get(f"/t/{thread.id}?after=19", headers={"HX-Request": "true"})
-    assert r.text.lstrip().startswith('<div id="posts-page"') and "<html" not in r.text
+    assert root(r.text) == "div#posts-page"
     assert "reply 19" in r.text and "reply 18" not in r.text
 
 

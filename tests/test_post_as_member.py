@@ -10,8 +10,8 @@ from app import db
 from app.models import Post, Thread
 from app.models.user import ANONYMOUS_NAME
 from app.services import posting, reading, search
-from tests.conftest import csrf_of
-from tests.factories import htmx, load, make_moderator, make_thread, make_user
+from tests.factories import load, make_moderator, make_thread, make_user
+from tests.http import csrf_of, htmx
 
 AUTHOR = "Quietfern"
 AUTHOR_ID = 37  # an id no other number on these small pages takes, so a leak of it is seen

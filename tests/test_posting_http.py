@@ -1,26 +1,19 @@
-import re
+import pytest
+from sqlalchemy import func, select, update
 
-from sqlalchemy import select, update
-
+from app.errors import Conflict
 from app.models import Post, PostStatus, Thread, User
 from app.services import posting, reading
-from tests.conftest import csrf_of
 from tests.factories import join_via_http, load, make_thread, make_user, opening_post
+from tests.html import by_id, form_values, one, parse, root
+from tests.http import csrf_of, htmx, submit
 
 LONG = "x" * 20_001
 
 
 def _new_thread(client, **fields):
-    token = csrf_of(client, "/new")
-    data = {
-        "title": "My first week",
-        "body": "It was *hard*.",
-        "category": "stories",
-        "content_note": "",
-        "csrf_token": token,
-        **fields,
-    }
-    return client.post("/new", data=data)
+    form = {"title": "My first week", "body": "It was *hard*.", "category": "stories", "content_note": ""}
+    return submit(client, "/new", {**form, **fields})
 
 
 def test_starting_a_thread_without_js_redirects_to_it(client, session):
@@ -39,7 +32,7 @@ def test_starting_a_thread_with_htmx_navigates_with_hx_location(client, session)
     r = client.post(
         "/new",
         data={"title": "My first week", "body": "Hi", "category": "stories"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        headers=htmx(token),
     )
     assert r.status_code == 204
     assert r.headers["HX-Location"] == f"/t/{session.scalar(select(Thread.id))}"
@@ -50,7 +43,8 @@ def test_a_too_short_title_comes_back_with_the_text_kept(client, session):
     r = _new_thread(client, title="Hi", body="Every word I typed matters")
     assert r.status_code == 422
     assert "3 to 150 characters" in r.text
-    assert "Every word I typed matters" in r.text and 'value="Hi"' in r.text
+    kept = form_values(by_id(r.text, "thread-form"))
+    assert (kept["title"], kept["body"]) == ("Hi", "Every word I typed matters")
     assert session.scalar(select(Thread.id)) is None
 
 
@@ -60,12 +54,12 @@ def test_a_too_long_body_comes_back_with_the_text_kept_for_htmx(client):
     r = client.post(
         "/new",
         data={"title": "A long one", "body": LONG, "category": "stories"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        headers=htmx(token),
     )
     assert r.status_code == 422
-    assert r.text.lstrip().startswith('<form id="thread-form"')
+    assert root(r.text) == "form#thread-form"
     assert r.headers["HX-Retarget"] == "#thread-form" and r.headers["Vary"] == "HX-Request"
-    assert "20,000 characters" in r.text and LONG in r.text
+    assert "20,000 characters" in r.text and form_values(by_id(r.text, "thread-form"))["body"] == LONG
 
 
 def test_unknown_category_is_refused_politely(client):
@@ -83,10 +77,9 @@ def test_a_content_note_folds_the_post_behind_details_for_every_reader(client, o
     join_via_http(client)
     r = _new_thread(client, content_note="relapse details", body="What happened that night")
     page = other_client.get(r.headers["location"]).text
-    details = re.search(r"<details class=\"content-note\">(.*?)</details>", page, re.S)
-    assert (
-        details and "relapse details" in details.group(1) and "What happened that night" in details.group(1)
-    )
+    details = one(page, "details.content-note")
+    assert "relapse details" in one(details, "summary").get_text()
+    assert "What happened that night" in details.get_text()
 
 
 def test_reply_without_js_redirects_to_the_new_post(client, session):
@@ -106,36 +99,51 @@ def test_reply_with_htmx_answers_the_post_fragment_and_a_fresh_form(client, sess
     thread = make_thread(session, author)
     join_via_http(client)
     token = csrf_of(client, f"/t/{thread.id}")
-    r = client.post(
-        f"/t/{thread.id}/reply",
-        data={"body": "You are not alone."},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
-    )
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "You are not alone."}, headers=htmx(token))
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
     post = session.scalar(select(Post).where(Post.position == 1))
-    assert r.text.lstrip().startswith(f'<article id="p{post.id}"')
-    assert 'id="reply-form"' in r.text and 'hx-swap-oob="true"' in r.text
-    assert "<html" not in r.text
+    assert root(r.text) == f"article#p{post.id}"
+    fresh_form = by_id(r.text, "reply-form")
+    assert fresh_form["hx-swap-oob"] == "true" and form_values(fresh_form)["body"] == ""
 
 
-def test_reply_to_a_locked_thread_is_refused_with_409_and_keeps_the_text(client, session):
-    author = make_user(session)
-    thread = make_thread(session, author)
-    thread.locked = True
-    session.add(thread)
+def _locked_meanwhile(session) -> Thread:
+    """A thread locked in the database after it was loaded: the object in hand still says unlocked."""
+    thread = make_thread(session, make_user(session), title="Evenings are long")
+    session.execute(update(Thread).where(Thread.id == thread.id).values(locked=True))
     session.commit()
+    return thread
+
+
+def test_reply_to_a_locked_thread_is_refused_by_the_service_with_409_and_writes_nothing(session):
+    thread = _locked_meanwhile(session)
+    with pytest.raises(Conflict) as refused:
+        posting.reply(session, thread=thread, author=make_user(session), body="Kept words")
+    assert refused.value.status_code == 409 and "locked by a moderator" in refused.value.message
+    session.rollback()
+    assert load(Thread, thread.id).reply_count == 0
+    assert session.scalar(select(func.count()).select_from(Post).where(Post.thread_id == thread.id)) == 1
+
+
+def test_reply_to_a_locked_thread_without_js_is_409_with_the_page_and_the_text_kept(client, session):
     join_via_http(client)
-    token = csrf_of(client, "/guidelines")
-    r = client.post(f"/t/{thread.id}/reply", data={"body": "My careful words", "csrf_token": token})
-    assert r.status_code == 409
-    assert "locked" in r.text and "My careful words" in r.text
-    r = client.post(
-        f"/t/{thread.id}/reply",
-        data={"body": "My careful words"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
-    )
-    assert r.status_code == 409 and r.headers["HX-Retarget"] == "#reply-form" and "My careful words" in r.text
-    assert session.scalar(select(Post).where(Post.position == 1)) is None
+    thread = _locked_meanwhile(session)
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "Kept words", "csrf_token": csrf_of(client)})
+    assert r.status_code == 409 and "locked by a moderator" in r.text
+    page = parse(r.text)
+    assert page.html and "Evenings are long" in page.title.get_text()
+    assert form_values(by_id(page, "reply-form"))["body"] == "Kept words"
+    assert load(Thread, thread.id).reply_count == 0
+
+
+def test_reply_to_a_locked_thread_with_htmx_is_409_with_the_form_fragment_and_the_text_kept(client, session):
+    join_via_http(client)
+    thread = _locked_meanwhile(session)
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "Kept words"}, headers=htmx(csrf_of(client)))
+    assert r.status_code == 409 and r.headers["HX-Retarget"] == "#reply-form"
+    assert r.headers["Vary"] == "HX-Request" and root(r.text) == "form#reply-form"
+    assert form_values(by_id(r.text, "reply-form"))["body"] == "Kept words"
+    assert "locked by a moderator" in r.text and load(Thread, thread.id).reply_count == 0
 
 
 def test_an_empty_reply_is_refused_with_a_clear_message(client, session):
@@ -156,7 +164,7 @@ def test_unknown_thread_category_and_page_show_calm_404_pages(client):
     for path in ("/t/999", "/c/nowhere", "/no/such/page", "/t/abc"):
         r = client.get(path)
         assert r.status_code == 404, path
-        assert "could not find" in r.text and 'href="/"' in r.text
+        assert "could not find" in r.text and one(r.text, 'main a[href="/"]')
 
 
 def test_reply_positions_stay_distinct_and_thread_counts_them(session):
@@ -196,9 +204,9 @@ def test_the_author_can_delete_their_post_and_the_words_are_gone(client, session
     r = client.post(
         f"/p/{post.id}/delete",
         data={"csrf_token": token},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        headers=htmx(token),
     )
-    assert r.status_code == 200 and r.text.lstrip().startswith(f'<article id="p{post.id}"')
+    assert r.status_code == 200 and root(r.text) == f"article#p{post.id}"
     page = client.get(thread_path).text
     assert "Too much detail" not in page and "The author deleted this post." in page
     assert load(Post, post.id).body_source == ""
@@ -217,13 +225,11 @@ def test_editing_with_htmx_navigates_back_to_the_post(client, session):
     r = client.post(
         f"/p/{post.id}/edit",
         data={"body": "Kinder words"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        headers=htmx(token),
     )
     assert r.status_code == 204 and r.headers["HX-Location"] == f"{thread_path}#p{post.id}"
-    r = client.post(
-        f"/p/{post.id}/edit", data={"body": ""}, headers={"HX-Request": "true", "X-CSRF-Token": token}
-    )
-    assert r.status_code == 422 and r.text.lstrip().startswith('<form id="edit-form"')
+    r = client.post(f"/p/{post.id}/edit", data={"body": ""}, headers=htmx(token))
+    assert r.status_code == 422 and root(r.text) == "form#edit-form"
 
 
 def test_deleting_without_js_redirects_to_the_thread(client, session):

@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -8,8 +6,9 @@ from app import db
 from app.errors import InvalidInput
 from app.models import Post, Reaction
 from app.services import reactions
-from tests.conftest import csrf_of
-from tests.factories import join_via_http, load, make_thread, make_user, opening_post
+from tests.factories import at_once, join_via_http, load, make_thread, make_user, opening_post
+from tests.html import by_id, one, parse, root
+from tests.http import csrf_of, htmx
 
 
 @pytest.fixture
@@ -58,15 +57,12 @@ def test_reaction_without_js_redirects_back_to_the_post(client, session, post):
 def test_reaction_with_htmx_rerenders_the_bar_with_aria_pressed(client, session, post):
     join_via_http(client)
     token = csrf_of(client, f"/t/{post.thread_id}")
-    r = client.post(
-        f"/p/{post.id}/react/strength",
-        data={"want": "on"},
-        headers={"HX-Request": "true", "X-CSRF-Token": token},
-    )
+    r = client.post(f"/p/{post.id}/react/strength", data={"want": "on"}, headers=htmx(token))
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
-    assert r.text.lstrip().startswith(f'<div id="reactions-p{post.id}"')
-    assert r.text.count('aria-pressed="true"') == 1
-    assert '<span class="reaction-count">1</span>' in r.text
+    assert root(r.text) == f"div#reactions-p{post.id}"
+    pressed = parse(r.text).select('button[aria-pressed="true"]')
+    assert [b["id"] for b in pressed] == [f"react-p{post.id}-strength"]
+    assert one(pressed[0], ".reaction-count").get_text() == "1"
 
 
 def test_unknown_kind_over_http_is_422(client, post):
@@ -78,12 +74,13 @@ def test_unknown_kind_over_http_is_422(client, post):
 def test_readers_who_are_not_signed_in_see_counts_and_are_sent_to_sign_in(client, session, post):
     reactions.toggle(session, post=post, user=make_user(session), kind="thanks")
     page = client.get(f"/t/{post.thread_id}").text
-    assert f'href="/login?next=%2Ft%2F{post.thread_id}"' in page
-    assert '<span class="reaction-count">1</span>' in page
+    bar = by_id(page, f"reactions-p{post.id}")
+    assert bar.select(f'a[href="/login?next=%2Ft%2F{post.thread_id}"]')
+    assert [c.get_text() for c in bar.select(".reaction-count") if c.get_text() != "0"] == ["1"]
     token = csrf_of(client, "/guidelines")
     r = client.post(f"/p/{post.id}/react/hug", data={"csrf_token": token})
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
-    r = client.post(f"/p/{post.id}/react/hug", headers={"HX-Request": "true", "X-CSRF-Token": token})
+    r = client.post(f"/p/{post.id}/react/hug", headers=htmx(token))
     assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/login?next=")
 
 
@@ -94,42 +91,26 @@ def test_two_sessions_pressing_at_once_never_double_count(app, session, post):
         c = TestClient(app, follow_redirects=False)
         join_via_http(c)
         clients.append((c, csrf_of(c, "/guidelines")))
-    barrier = threading.Barrier(len(clients) * 2)
-    statuses = []
 
     def press(c, token):
-        barrier.wait()
-        statuses.append(
-            c.post(f"/p/{post.id}/react/hug", data={"want": "on", "csrf_token": token}).status_code
-        )
+        return lambda: c.post(f"/p/{post.id}/react/hug", data={"want": "on", "csrf_token": token}).status_code
 
-    threads = [threading.Thread(target=press, args=pair) for pair in clients for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = at_once(*(press(c, token) for c, token in clients for _ in range(2)))
     assert statuses == [303] * 12, "no 500s and no lock errors"
     assert load(Post, post.id).hug_count == 6 == _rows(session, post)
 
 
 def test_concurrent_toggles_through_the_service_keep_the_count_equal_to_the_rows(session, post):
     members = [make_user(session) for _ in range(5)]
-    barrier = threading.Barrier(len(members) * 3)
-    errors = []
 
     def toggle(member):
-        barrier.wait()
-        try:
+        def run():
             with db.new_session(write=True) as s:
                 reactions.toggle(s, post=s.get(Post, post.id), user=member, kind="metoo")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
 
-    threads = [threading.Thread(target=toggle, args=(m,)) for m in members for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+        return run
+
+    outcomes = at_once(*(toggle(m) for m in members for _ in range(3)))
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
     # Three toggles each: on, off, on.
     assert load(Post, post.id).metoo_count == 5 == _rows(session, post, "metoo")

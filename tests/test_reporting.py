@@ -11,10 +11,8 @@ from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, User, utcnow
 from app.services import posting, ratelimit, reporting
-from tests.conftest import csrf_of
 from tests.factories import (
     at_once,
-    htmx,
     load,
     make_moderator,
     make_thread,
@@ -22,6 +20,8 @@ from tests.factories import (
     opening_post,
     report,
 )
+from tests.html import by_id, form_values, has_id, one, root
+from tests.http import csrf_of, htmx
 
 
 @pytest.fixture
@@ -233,17 +233,18 @@ def test_report_page_shows_the_reasons_as_labelled_radio_buttons(session, post, 
     browser = browsers("Reader-A")
     page = browser.get(f"/p/{post.id}/report")
     assert page.status_code == 200
+    fieldset = by_id(page.text, f"report-form-p{post.id}-reason")
+    assert fieldset.legend.get_text().strip()
     for reason in reporting.REASONS:
-        assert f'value="{reason.value}"' in page.text
-        assert reason.label in page.text
-    assert '<fieldset id="report-form-p' in page.text and "<legend>" in page.text
+        radio = one(fieldset, f'input[type="radio"][name="reason"][value="{reason.value}"]')
+        assert one(fieldset, f'label[for="{radio["id"]}"]').get_text().strip() == reason.label
 
 
 def test_thread_shows_a_report_disclosure_to_signed_in_readers_but_not_the_author(session, post, browsers):
     make_user(session, "Reader-B")
     thread_path = f"/t/{post.thread_id}"
-    assert f'id="report-form-p{post.id}"' in browsers("Reader-B").get(thread_path).text
-    assert f'id="report-form-p{post.id}"' not in browsers("Author-One").get(thread_path).text
+    assert has_id(browsers("Reader-B").get(thread_path).text, f"report-form-p{post.id}")
+    assert not has_id(browsers("Author-One").get(thread_path).text, f"report-form-p{post.id}")
 
 
 def test_report_without_js_answers_303_to_a_calm_confirmation(session, post, browsers):
@@ -265,7 +266,7 @@ def test_report_with_htmx_answers_the_confirmation_fragment(session, post, brows
     browser = browsers("Reader-D")
     response = browser.post(f"/p/{post.id}/report", data={"reason": "spam"}, headers=htmx(csrf_of(browser)))
     assert response.status_code == 200
-    assert response.text.lstrip().startswith(f'<div id="report-form-p{post.id}"')
+    assert root(response.text) == f"div#report-form-p{post.id}"
     assert "Thank you." in response.text
     assert response.headers["Vary"] == "HX-Request"
 
@@ -286,7 +287,8 @@ def test_unknown_reason_without_js_is_422_and_keeps_the_note(session, post, brow
         data={"reason": "rude", "note": "My careful note", "csrf_token": csrf_of(browser)},
     )
     assert response.status_code == 422
-    assert "My careful note" in response.text and "Please choose one of the reasons." in response.text
+    assert "Please choose one of the reasons." in response.text
+    assert form_values(by_id(response.text, f"report-form-p{post.id}"))["note"] == "My careful note"
     assert open_reports(session, post) == []
 
 
@@ -298,7 +300,8 @@ def test_missing_note_for_something_else_with_htmx_re_renders_the_form_in_place(
     )
     assert response.status_code == 422
     assert response.headers["HX-Retarget"] == f"#report-form-p{post.id}"
-    assert 'value="other" required checked' in response.text
+    assert root(response.text) == f"form#report-form-p{post.id}"
+    assert one(response.text, 'input[name="reason"][value="other"][required][checked]')
     assert response.headers["Vary"] == "HX-Request"
 
 

@@ -1,10 +1,9 @@
-"""The search service on PostgreSQL: a fresh database on 127.0.0.1:5432, migrated, then dropped.
+"""The search service on PostgreSQL: a fresh database on the test server, migrated, then dropped.
 
 The service tests of tests/test_search.py are imported here, so pytest runs them again with
 this module's `session` fixture (PostgreSQL). Nothing is skipped: without PostgreSQL this fails.
 """
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,12 +13,14 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app import db
 from app.cli import migrate
 from app.config import PROJECT_ROOT
-from tests.conftest import FAST_ARGON2, _reset_caches
+from tests.engines import POSTGRES_URL, RUN_PREFIX, pg_create, pg_drop, reset_caches
 from tests.factories import make_thread, make_user
+from tests.live import FAST_ARGON2
 from tests.test_search import (  # noqa: F401 - collected again, with the PostgreSQL session below
     test_a_changed_thread_title_is_found_and_the_old_one_is_not,
     test_a_long_post_shows_a_window_around_the_match,
@@ -38,23 +39,20 @@ from tests.test_search import (  # noqa: F401 - collected again, with the Postgr
     test_the_index_itself_holds_only_visible_posts,
 )
 
-SERVER = os.environ.get("PEERBEARING_TEST_PG_SERVER", "postgres@127.0.0.1:5432")
-
 
 @contextmanager
 def fresh_database() -> Iterator[str]:
-    name = f"pb_search_{uuid.uuid4().hex[:12]}"
+    """A new empty database on this run's PostgreSQL server (tests.engines), dropped afterwards."""
+    name = f"{RUN_PREFIX}_search_{uuid.uuid4().hex[:8]}"
     try:
-        admin = psycopg.connect(f"postgresql://{SERVER}/test", autocommit=True, connect_timeout=5)
+        url = pg_create(name)
     except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {SERVER}: {exc}")
+        pytest.fail(f"PostgreSQL is not reachable at {make_url(POSTGRES_URL)!r}: {exc}")
     try:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql+psycopg://{SERVER}/{name}"
+        yield url
     finally:
         db.reset_engine()  # the app's pool lets go before the database is dropped
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        pg_drop(name)
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +68,11 @@ def session(pg_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", pg_url)
     for name, value in FAST_ARGON2.items():
         monkeypatch.setenv(name, value)
-    _reset_caches()
+    reset_caches()
     with db.new_session(write=True) as s:
         assert s.get_bind().dialect.name == "postgresql"
         yield s
-    _reset_caches()
+    reset_caches()
 
 
 def _alembic(url: str) -> Config:

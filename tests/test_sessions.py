@@ -12,8 +12,8 @@ from app.errors import InvalidInput
 from app.models import LoginSession, User, utcnow
 from app.services import accounts, membership
 from app.web import SESSION_COOKIE
-from tests.conftest import csrf_of
-from tests.factories import PASSPHRASE, htmx, join_via_http, sign_in_via_http
+from tests.factories import PASSPHRASE, join_via_http, sign_in_via_http
+from tests.http import csrf_of, htmx
 
 NEW_PASSPHRASE = "a quiet morning walk"
 CODE_RE = re.compile(r"<code>([A-Z2-9]{5}(?:-[A-Z2-9]{5}){3})</code>")

@@ -15,10 +15,8 @@ from tests.e2e.a11y import (
     run_axe,
     unlabelled_fields,
 )
-from tests.e2e.conftest import SCREENSHOTS, Browse, Watch
+from tests.e2e.browser import JS, SCREENSHOTS, Browse, Watch
 from tests.e2e.flows import Member, join, reply, report, start_thread, unique
-
-JS = pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.browser import JS, SCREEN
 from tests.e2e.flows import (
     assert_fits_sideways,
     join,
@@ -16,9 +16,6 @@ from tests.e2e.flows import (
     unique,
     window_survived,
 )
-
-JS = pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
-SCREEN = pytest.mark.parametrize("mobile", [False, True], ids=["desktop", "phone"])
 
 
 @SCREEN

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, running_app
+from tests.e2e.browser import JS, SCREEN
 from tests.e2e.flows import (
     Member,
     assert_fits_sideways,
@@ -23,9 +23,8 @@ from tests.e2e.flows import (
     unique,
     window_survived,
 )
+from tests.live import LiveServer, running_app
 
-JS = pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
-SCREEN = pytest.mark.parametrize("mobile", [False, True], ids=["desktop", "phone"])
 WAITING = "This post is waiting for a moderator."
 
 

@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import luminance_of_background
-from tests.e2e.conftest import SCREENSHOTS, Browse, LiveServer, Watch, running_app
+from tests.e2e.browser import SCREENSHOTS, Browse, Watch
 from tests.e2e.flows import assert_fits_sideways, join, reply, report
+from tests.live import LiveServer, running_app
 
 
 @dataclass
