@@ -3,21 +3,35 @@
 from collections.abc import Iterator
 from functools import lru_cache
 
+import sqlean
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 
+# SQLite comes from sqlean.py, a drop-in sqlite3 with its own, current SQLite (wheels for Linux,
+# macOS and Windows, x86-64 and arm64): FTS5's 'secure-delete' (3.42+) is what lets an erased post
+# leave the search index without rewriting it. Once on, older libraries cannot read post_search.
+SQLITE_DRIVER = sqlean.dbapi2
 
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
+
+def is_sqlite(url: str | URL) -> bool:
+    return str(url).startswith("sqlite")
+
+
+def plain_engine(url: str | URL, **kwargs) -> Engine:
+    """An engine with the forum's SQLite driver, without the pragmas (migrations, backups, tools)."""
+    if is_sqlite(url):
+        kwargs.setdefault("module", SQLITE_DRIVER)
+    return create_engine(url, **kwargs)
 
 
 def make_engine(url: str) -> Engine:
     settings = get_settings()
     if is_sqlite(url):
         # The driver's own transaction handling is turned off so we can emit BEGIN ourselves.
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = plain_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
