@@ -3,9 +3,10 @@
     python bench/erasure_cost.py --rows 1000000
 
 Builds a `post_search`-shaped FTS5 table (same tokenizer) with N posts of ~60 random words,
-then times, on copies of the same file: deleting one row with FTS5 'secure-delete' (bundled
-SQLite, sqlean.py), and deleting one row followed by 'optimize' or a bounded 'merge' (what
-an older library would need to drop the words from the index segments).
+then times, on copies of the same file: deleting one row (and 1,000 rows, an account's worth)
+with FTS5 'secure-delete' (bundled SQLite, sqlean.py), and deleting one row followed by
+'optimize' or a bounded 'merge' (what an older library would need to drop the words from the
+index segments).
 """
 
 import argparse
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     rows = parser.parse_args().rows
     delete = f"DELETE FROM post_search WHERE rowid = {rows // 2}"  # noqa: S608 - a number
+    many = f"DELETE FROM post_search WHERE rowid % {rows // 1000} = 0"  # noqa: S608 - a number
     with tempfile.TemporaryDirectory() as tmp:
         secure, plain = Path(tmp, "secure.db"), Path(tmp, "plain.db")
         t = time.perf_counter()
@@ -77,6 +79,7 @@ def main() -> None:
         )
         runs = [
             ("secure-delete, one row", sqlean.connect, secure, [delete]),
+            ("secure-delete, 1,000 rows", sqlean.connect, secure, [many]),
             ("plain delete, one row", sqlite3.connect, plain, [delete]),
             (
                 "plain delete + merge 16",
