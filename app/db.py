@@ -21,10 +21,17 @@ def is_sqlite(url: str | URL) -> bool:
 
 
 def plain_engine(url: str | URL, **kwargs) -> Engine:
-    """An engine with the forum's SQLite driver, without the pragmas (migrations, backups, tools)."""
-    if is_sqlite(url):
-        kwargs.setdefault("module", SQLITE_DRIVER)
-    return create_engine(url, **kwargs)
+    """The forum's SQLite driver and secure_delete, without the serving pragmas (migrations, tools)."""
+    if not is_sqlite(url):
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, module=SQLITE_DRIVER, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _secure_delete(dbapi_conn, _record):
+        # Every writer zeroes what it frees: a migration's rewrite leaves no old words either.
+        dbapi_conn.execute("PRAGMA secure_delete=ON")
+
+    return engine
 
 
 def make_engine(url: str) -> Engine:
@@ -37,12 +44,12 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            # secure_delete=ON is set by plain_engine: a deleted post's words do not linger in the file.
             for pragma in (
                 "journal_mode=WAL",
                 "synchronous=FULL",  # acknowledged means durable
                 "foreign_keys=ON",
                 "busy_timeout=10000",
-                "secure_delete=ON",  # a deleted post's words do not linger in the file
             ):
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()

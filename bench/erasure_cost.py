@@ -81,6 +81,7 @@ def main() -> None:
             ("secure-delete, one row", sqlean.connect, secure, [delete]),
             ("secure-delete, 1,000 rows", sqlean.connect, secure, [many]),
             ("plain delete, one row", sqlite3.connect, plain, [delete]),
+            ("plain delete, 1,000 rows", sqlite3.connect, plain, [many]),
             (
                 "plain delete + merge 16",
                 sqlite3.connect,

@@ -11,10 +11,15 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import sqlean
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from app.config import PROJECT_ROOT
+from app.db import plain_engine
 from app.models import Post, Report, Thread, User
 from app.services import posting
 from app.services.erasure import ERASED_TITLE
@@ -192,3 +197,45 @@ def test_erasing_the_account_but_keeping_posts_keeps_snapshots_and_titles(client
     assert r.status_code == 303
     assert load(Thread, thread.id).title == f"Kept {word}"
     assert session.scalar(select(Report.snapshot_erased)) is False
+
+
+_OLD_DELETE = [
+    # What deleting an opening post did before revision 0022: the post emptied, nothing else.
+    "INSERT INTO thread (id, category_id, title, created_at, last_activity_at, reply_count, pinned,"
+    " locked, status) SELECT 1, id, :title, :now, :now, 0, false, false, 'visible' FROM category"
+    " WHERE slug = 'stories'",
+    "INSERT INTO post (id, thread_id, position, body_source, body_html, sanitizer_version, content_note,"
+    " created_at, status, moderation_reason, hug_count, strength_count, thanks_count, metoo_count,"
+    " celebrate_count) VALUES (1, 1, 0, :body, :body, 1, '', :now, 'visible', '', 0, 0, 0, 0, 0)",
+    "INSERT INTO report (post_id, reason, note, snapshot, created_at, status)"
+    " VALUES (1, 'unkind', '', :body, :now, 'open')",
+    "UPDATE post SET status = 'deleted', body_source = '', body_html = '' WHERE id = 1",
+]
+
+
+def test_the_migration_erases_what_earlier_deletes_left_behind(blank_database_url):
+    title_word, body_word = _word(), _word()
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes.update(configure_logger=False, url=blank_database_url)
+    command.upgrade(cfg, "0020")
+    engine = plain_engine(blank_database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            values = {
+                "title": f"About {title_word}",
+                "body": f"Said {body_word}",
+                "now": "2026-11-30 10:00:00",
+            }
+            for statement in _OLD_DELETE:
+                conn.execute(text(statement), values)
+        with Session(engine) as session:
+            assert copies_of(blank_database_url, session, title_word)
+            assert copies_of(blank_database_url, session, body_word)
+        command.upgrade(cfg, "head")
+        with Session(engine) as session:
+            assert copies_of(blank_database_url, session, title_word) == []
+            assert copies_of(blank_database_url, session, body_word) == []
+            assert session.execute(text("SELECT snapshot, snapshot_erased FROM report")).one() == ("", True)
+            assert session.scalar(text("SELECT title FROM thread")) == ERASED_TITLE
+    finally:
+        engine.dispose()
