@@ -6,12 +6,12 @@ with its posts), inside the caller's transaction. The copies:
 - report snapshots: emptied and marked, the report stays for moderators;
 - the thread title, when the post opened the thread (the member wrote it): a placeholder;
 - the search index: SQLite's `post_search` follows by trigger, with FTS5 'secure-delete' on
-  (migration 0022), so the terms leave the index segments too (about 11 ms for one post in a
-  1M-post index: bench/erasure_cost.py); PostgreSQL's GIN indexes are expressions over the
-  live rows. PostgreSQL keeps an updated row's old version, and its index entries, until
-  VACUUM prunes them; VACUUM makes the space reusable but does not zero it, so old bytes stay
-  in the data files and WAL until overwritten (VACUUM FULL or REINDEX rewrite them). Nothing
-  is done about that at run time;
+  (migration 0022), so the terms leave the index segments too (5-11 ms a post in a 1M-post
+  index, so an account's 1,000 posts hold the write lock for seconds: bench/erasure_cost.py);
+  PostgreSQL's GIN indexes are expressions over the live rows. PostgreSQL keeps an updated
+  row's old version, and its index entries, until VACUUM prunes them; VACUUM makes the space
+  reusable but does not zero it, so old bytes stay in the data files and WAL until
+  overwritten (VACUUM FULL or REINDEX rewrite them). Nothing is done about that at run time;
 - post versions, once they exist (a later issue): deleted here, with the rest.
 """
 
