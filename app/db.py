@@ -3,32 +3,53 @@
 from collections.abc import Iterator
 from functools import lru_cache
 
+import sqlean
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 
+# SQLite comes from sqlean.py, a drop-in sqlite3 with its own, current SQLite (wheels for Linux,
+# macOS and Windows, x86-64 and arm64): FTS5's 'secure-delete' (3.42+) is what lets an erased post
+# leave the search index without rewriting it. Once on, older libraries cannot read post_search.
+SQLITE_DRIVER = sqlean.dbapi2
 
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
+
+def is_sqlite(url: str | URL) -> bool:
+    return str(url).startswith("sqlite")
+
+
+def plain_engine(url: str | URL, **kwargs) -> Engine:
+    """The forum's SQLite driver and secure_delete, without the serving pragmas (migrations, tools)."""
+    if not is_sqlite(url):
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, module=SQLITE_DRIVER, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _secure_delete(dbapi_conn, _record):
+        # Every writer zeroes what it frees: a migration's rewrite leaves no old words either.
+        dbapi_conn.execute("PRAGMA secure_delete=ON")
+
+    return engine
 
 
 def make_engine(url: str) -> Engine:
     settings = get_settings()
     if is_sqlite(url):
         # The driver's own transaction handling is turned off so we can emit BEGIN ourselves.
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = plain_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            # secure_delete=ON is set by plain_engine: a deleted post's words do not linger in the file.
             for pragma in (
                 "journal_mode=WAL",
                 "synchronous=FULL",  # acknowledged means durable
                 "foreign_keys=ON",
                 "busy_timeout=10000",
-                "secure_delete=ON",  # a deleted post's words do not linger in the file
             ):
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()

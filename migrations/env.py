@@ -3,10 +3,10 @@
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine
 
 import app.models  # noqa: F401  (registers every table)
 from app.config import get_settings
+from app.db import plain_engine
 from app.models.base import include_name, metadata
 
 config = context.config
@@ -35,7 +35,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(_url())
+    engine = plain_engine(_url())
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, false, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -41,6 +41,10 @@ class Report(SQLModel, table=True):
     reason: str = Field(sa_column=Column(String(32), nullable=False))
     note: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
     snapshot: str = Field(sa_column=Column(Text, nullable=False))
+    # The author erased the post: the snapshot is emptied, the report itself stays for moderators.
+    snapshot_erased: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, default=False, server_default=false())
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default=ReportStatus.open, sa_column=Column(String(16), nullable=False))
     resolved_by_id: int | None = Field(

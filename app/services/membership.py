@@ -4,15 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Post, PostStatus, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, reactions, reading
-
-ERASED_TITLE = "(title removed by its author)"
-
+from app.models import Post, Reaction, Report, Thread, User, utcnow
+from app.services import accounts, erasure, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -99,12 +96,7 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     if not accounts.verify_passphrase(user, passphrase):
         raise InvalidInput("Your account was not deleted.", fields={"passphrase": accounts.WRONG_PASSPHRASE})
     if erase_posts:
-        session.execute(
-            update(Post)
-            .where(Post.author_id == user.id)
-            .values(status=PostStatus.deleted, body_source="", body_html="", content_note="")
-        )
-        session.execute(update(Thread).where(Thread.author_id == user.id).values(title=ERASED_TITLE))
+        erasure.erase_words(session, post_ids=select(Post.id).where(Post.author_id == user.id))
     # The encouragement they gave goes with them; the stored counts follow in the same transaction.
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))

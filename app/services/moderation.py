@@ -41,6 +41,7 @@ class ReportLine:
     reporter_name: str
     created_at: datetime
     snapshot: str
+    snapshot_erased: bool = False  # the author erased the post: no words are kept
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,11 @@ class ReportGroup:
     @property
     def snapshots(self) -> list[str]:
         """The distinct texts as reported, oldest first."""
-        return list(dict.fromkeys(r.snapshot for r in self.reports))
+        return list(dict.fromkeys(r.snapshot for r in self.reports if not r.snapshot_erased))
+
+    @property
+    def erased(self) -> bool:
+        return any(r.snapshot_erased for r in self.reports)
 
     @property
     def changed(self) -> bool:
@@ -204,6 +209,7 @@ def _groups(session: Session, post_ids: list[int], now: datetime) -> list[Report
                 reporter_name=r.reporter.pseudonym if r.reporter else "a former member",
                 created_at=r.created_at,
                 snapshot=r.snapshot,
+                snapshot_erased=r.snapshot_erased,
             )
             for r in reports[post_id]
         )

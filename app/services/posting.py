@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, Thread, User, utcnow
-from app.services import standing, text
+from app.services import erasure, standing, text
 
 TITLE_MIN, TITLE_MAX = 3, 150
 NOTE_MAX = 120
@@ -155,13 +155,9 @@ def edit(session: Session, *, post: Post, author: User, body: str, content_note:
 
 
 def delete(session: Session, *, post: Post, author: User) -> Post:
-    """The author takes their words back: text erased, the place in the thread kept."""
+    """The author takes their words back from every copy; the place in the thread is kept."""
     _own_post(post, author)
-    post.status = PostStatus.deleted
-    post.body_source = ""
-    post.body_html = ""
-    post.content_note = ""
-    session.add(post)
+    erasure.erase_words(session, post_ids=[post.id])
     session.commit()
     return post
 
