@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     page_size: int = 20
+    # Days an erased member's name stays taken, so nobody can take it over and speak as them.
+    pseudonym_hold_days: int = 90
 
     def check(self) -> None:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Post, PostStatus, Reaction, Report, Thread, User
-from app.services import accounts, reactions
+from app.services import accounts, pseudonyms, reactions
 
 ERASED_TITLE = "(title removed by its author)"
 
@@ -74,5 +74,6 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
     reactions.recount(session, post_ids=touched)
+    pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -1,8 +1,24 @@
-"""Pseudonym rules: what a name may be, when two names are the same, and suggestions."""
+"""Pseudonym rules: what a name may be, when two names are the same, held names, and suggestions.
 
+Two names are the same when their UTS #39 skeletons match (ICU's SpoofChecker, from Unicode's
+confusables.txt), after NFKC and casefold and without the separators: "Quiet-Аuthor" with a
+Cyrillic А, "quiet author" and "Quiet_Author" are all "Quiet-Author".
+"""
+
+import hashlib
+import hmac
 import re
 import secrets
 import unicodedata
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import icu
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.models import HeldPseudonym, User, utcnow
 
 MIN_LEN, MAX_LEN = 3, 30
 SEPARATORS = " -_."
@@ -27,6 +43,20 @@ RESERVED = {
     "security",
 }
 _SEPARATOR_RUN = re.compile(r"[ \-_.]{2,}")
+_SEPARATOR = re.compile(r"[ \-_.]")
+# Six digits, single separators allowed between them: a phone number or a birth date (12.05.1990).
+_DIGIT_RUN = re.compile(r"\d(?:[ \-_.]?\d){5}")
+
+TAKEN = "That name is taken. Please choose another, or take the suggested one."
+RESERVED_WORDS = "That name is kept for the people who run the forum. Please choose another."
+MIXED_SCRIPTS = (
+    "Please write each word in one alphabet: this name mixes letters of different scripts within a word "
+    "(a switched keyboard can do that)."
+)
+DIGITS = (
+    "Please leave out long numbers: six or more digits together can be a phone number or a birth date, "
+    "and could tell others who you are."
+)
 
 ADJECTIVES = [
     "Quiet",
@@ -80,8 +110,34 @@ def normalize(raw: str) -> str:
 
 
 def key(raw: str) -> str:
-    """What uniqueness is decided on: NFKC + casefold, so 'Ａdam' and 'adam' are one name."""
+    """How sign-in finds an account: NFKC + casefold, so 'Ａdam' and 'adam' sign in as one name."""
     return unicodedata.normalize("NFKC", normalize(raw).casefold())
+
+
+@lru_cache(maxsize=1)
+def _skeletons() -> icu.SpoofChecker:
+    return icu.SpoofChecker()
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> icu.SpoofChecker:
+    # Single-script per word, with UTS #39's resolved script sets: Han + kana is one (Japanese) script.
+    checker = icu.SpoofChecker()
+    checker.setRestrictionLevel(icu.URestrictionLevel.SINGLE_SCRIPT_RESTRICTIVE)
+    checker.setChecks(icu.USpoofChecks.RESTRICTION_LEVEL)
+    return checker
+
+
+def skeleton(raw: str) -> str:
+    """What uniqueness is decided on: the UTS #39 skeleton of the key, separators left out."""
+    return _SEPARATOR.sub("", _skeletons().getSkeleton(0, key(raw)))
+
+
+_RESERVED_SKELETONS = frozenset(skeleton(name) for name in RESERVED)
+
+
+def _mixes_scripts(name: str) -> bool:
+    return any(word and _scripts().check(word) for word in _SEPARATOR.split(name))
 
 
 def _is_word_char(ch: str) -> bool:
@@ -103,9 +159,47 @@ def problem(raw: str) -> str | None:
         return "A pseudonym starts and ends with a letter or a number."
     if _SEPARATOR_RUN.search(name):
         return "Put only one space, hyphen, underscore or period between words."
-    if re.sub(r"[ \-_.]", "", key(name)) in RESERVED:
-        return "That name is kept for the people who run the forum. Please choose another."
+    if skeleton(name) in _RESERVED_SKELETONS:
+        return RESERVED_WORDS
+    if _mixes_scripts(name):
+        return MIXED_SCRIPTS
+    if _DIGIT_RUN.search(name):
+        return DIGITS
     return None
+
+
+# --- names held after an erasure: an HMAC of the skeleton and the date it frees, nothing else ---
+
+
+def _held_hmac(name: str) -> str:
+    secret = f"{get_settings().secret_key}:held-pseudonym".encode()
+    return hmac.new(secret, skeleton(name).encode(), hashlib.sha256).hexdigest()
+
+
+def taken(session: Session, *, name: str, now: datetime) -> bool:
+    """True when a member's name or a name still held after an erasure looks like this one."""
+    if session.scalar(select(User.id).where(User.pseudonym_skeleton == skeleton(name)).limit(1)):
+        return True
+    held = select(HeldPseudonym.id).where(
+        HeldPseudonym.skeleton_hmac == _held_hmac(name), HeldPseudonym.frees_at > now
+    )
+    return session.scalar(held) is not None
+
+
+def forget_freed(session: Session, *, now: datetime) -> None:
+    """Delete the holds whose time is over (indexed on frees_at); no commit."""
+    session.execute(delete(HeldPseudonym).where(HeldPseudonym.frees_at <= now))
+
+
+def hold(session: Session, *, pseudonym: str, now: datetime | None = None) -> None:
+    """Keep an erased member's name from others for PEERBEARING_PSEUDONYM_HOLD_DAYS; no commit."""
+    now = now or utcnow()
+    digest = _held_hmac(pseudonym)
+    session.execute(
+        delete(HeldPseudonym).where(or_(HeldPseudonym.frees_at <= now, HeldPseudonym.skeleton_hmac == digest))
+    )
+    frees_at = now + timedelta(days=get_settings().pseudonym_hold_days)
+    session.add(HeldPseudonym(skeleton_hmac=digest, frees_at=frees_at))
 
 
 def suggest() -> str:

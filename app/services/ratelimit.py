@@ -7,7 +7,7 @@ The limits, and whom they count:
 
 | scope        | key                       | limit                                           |
 |--------------|---------------------------|-------------------------------------------------|
-| sign_in      | the pseudonym (hashed)    | 10 per 15 minutes                               |
+| sign_in      | the name skeleton, hashed | 10 per 15 minutes                               |
 | sign_in      | the client                | 30 per 15 minutes                               |
 | join         | the client                | 5 per hour                                      |
 | thread       | the member                | 5 per hour; 2 per hour in an account's first day |
@@ -167,9 +167,10 @@ def client_key(ip: str, *, day: date | None = None) -> str:
 
 
 def _name_key(pseudonym: str) -> str:
-    # Folded like uniqueness (look-alikes count together), hashed so the store holds no names.
+    # The uniqueness key (UTS #39 skeleton), so look-alike spellings share one limit; hashed so the
+    # store holds no names.
     key = f"{get_settings().secret_key}:sign-in-name".encode()
-    return hmac.new(key, pseudonyms.key(pseudonym).encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, pseudonyms.skeleton(pseudonym).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _is_new(user: User) -> bool:
