@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     page_size: int = 20  # threads, posts, search results and log entries per page
     # Off by default: members' words stay out of search engines unless the operator opts in.
     allow_indexing: bool = False
+    # Days an erased member's name stays taken, so nobody can take it over and speak as them.
+    pseudonym_hold_days: int = 90
 
     def check(self) -> None:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.models import LoginSession, User
-from app.services import accounts
+from app.services import accounts, pseudonyms
 from app.web import SESSION_COOKIE
 from tests.factories import PASSPHRASE, join_via_http, make_user, sign_in_via_http
 from tests.html import one, root
@@ -239,3 +239,60 @@ def test_a_refused_sign_in_leaves_the_session_this_browser_held(session):
     with pytest.raises(InvalidInput):
         accounts.sign_in(session, pseudonym="Calm-River-12", passphrase="wrong one!!", old_token=joined.token)
     assert accounts.user_for_token(session, joined.token)
+
+
+# --- look-alike, held and revealing names over HTTP ---------------------------------------------
+
+
+def test_a_cyrillic_look_alike_cannot_join_beside_the_original_with_or_without_js(client, session):
+    make_user(session, "Quiet-Author")
+    twin = "Quiet-\u0410uthor"  # Cyrillic А
+    r = post_join(client, pseudonym=twin)
+    assert r.status_code == 422 and pseudonyms.MIXED_SCRIPTS in r.text and f'value="{twin}"' in r.text
+    r = post_join(client, htmx=True, pseudonym=twin)
+    assert r.status_code == 422 and r.text.lstrip().startswith('<form id="join-form"')
+    assert pseudonyms.MIXED_SCRIPTS in r.text
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_a_look_alike_of_admin_is_refused_as_reserved_with_or_without_js(client):
+    for htmx in (False, True):
+        r = post_join(client, htmx=htmx, pseudonym="\u0410dmin")
+        assert r.status_code == 422 and "kept for the people who run the forum" in r.text
+
+
+def test_a_whole_script_look_alike_is_told_only_that_the_name_is_taken(client, session):
+    make_user(session, "coco")
+    for htmx in (False, True):
+        r = post_join(client, htmx=htmx, pseudonym="\u0441\u043e\u0441\u043e")  # "сосо", Cyrillic
+        assert (
+            r.status_code == 422
+            and "That name is taken." in r.text
+            and 'value="\u0441\u043e\u0441\u043e"' in r.text
+        )
+        assert "coco" not in r.text  # no hint of whose name it looks like
+
+
+def test_an_erased_members_name_is_taken_for_newcomers(client, other_client):
+    join_via_http(client, "Calm-River-12")
+    token = csrf_of(client, "/me/delete")
+    r = client.post("/me/delete", data={"passphrase": PASSPHRASE, "csrf_token": token})
+    assert r.status_code == 303
+    for htmx in (False, True):
+        r = post_join(other_client, htmx=htmx, pseudonym="calm river 12")
+        assert r.status_code == 422 and "That name is taken." in r.text
+
+
+def test_six_digits_are_refused_kindly_and_five_join(client):
+    r = post_join(client, pseudonym="Sam 071234")
+    assert r.status_code == 422 and "phone number or a birth date" in r.text
+    assert 'value="Sam 071234"' in r.text
+    r = post_join(client, htmx=True, pseudonym="Sam 07123")
+    assert r.status_code == 200 and 'id="welcome"' in r.text
+
+
+def test_a_greek_name_joins_and_a_mixed_word_is_refused_over_htmx(client, other_client):
+    r = post_join(client, htmx=True, pseudonym="Ελένη")
+    assert r.status_code == 200 and 'id="welcome"' in r.text
+    r = post_join(other_client, htmx=True, pseudonym="Ελέν" + "a")  # a Latin a at the end
+    assert r.status_code == 422 and pseudonyms.MIXED_SCRIPTS in r.text

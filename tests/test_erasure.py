@@ -23,7 +23,6 @@ from app.db import plain_engine
 from app.models import Post, Report, Thread, User
 from app.services import posting
 from app.services.erasure import ERASED_TITLE
-from tests.conftest import csrf_of
 from tests.factories import (
     PASSPHRASE,
     join_via_http,
@@ -35,6 +34,7 @@ from tests.factories import (
     report,
     signed_in_client,
 )
+from tests.http import csrf_of
 
 TEXT_TYPES = ("text", "character varying", "character")
 

@@ -199,3 +199,21 @@ def test_an_unreachable_store_lets_people_through(database_url, monkeypatch, cap
     ratelimit.hit("reply", "1", "1 per hour")
     assert "rate-limit storage unavailable" in caplog.text
     get_settings.cache_clear()
+
+
+def test_look_alike_spellings_of_a_name_share_one_sign_in_limit(client, limits_on):
+    name = join_via_http(client, "Calm-River-12")
+    client.cookies.clear()
+    token = csrf_of(client, "/login")
+    spellings = [
+        "calm river 12",
+        "Calm_River_12",
+        "CALM-RIVER-l2",
+        "Ｃａｌｍ-River-12",
+        "Calm-Riv\u0435r-12",
+    ]  # the last: a Cyrillic е
+    for i in range(10):
+        data = {"pseudonym": spellings[i % 5], "passphrase": "wrong one!!", "csrf_token": token}
+        assert client.post("/login", data=data).status_code == 422
+    r = client.post("/login", data={"pseudonym": name, "passphrase": PASSPHRASE, "csrf_token": token})
+    assert r.status_code == 429

@@ -4,10 +4,11 @@ from app.models.base import metadata, utcnow
 from app.models.forum import Category, Post, PostStatus, Thread
 from app.models.moderation import ModAction, Report, ReportStatus
 from app.models.reaction import Reaction, ReactionKind
-from app.models.user import LoginSession, Role, User
+from app.models.user import HeldPseudonym, LoginSession, Role, User
 
 __all__ = [
     "Category",
+    "HeldPseudonym",
     "LoginSession",
     "ModAction",
     "Post",

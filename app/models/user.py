@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -20,10 +20,22 @@ ANONYMOUS_NAME = "a member"
 
 
 class User(SQLModel, table=True):
+    # A new name is refused when its skeleton is anyone's; twins from before the rule keep theirs.
+    __table_args__ = (
+        Index("uq_user_pseudonym_skeleton", "pseudonym_skeleton", "skeleton_twin", unique=True),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(sa_column=Column(String(30), nullable=False))
-    # NFKC + casefold of the pseudonym: decides uniqueness, so look-alikes collide.
+    # NFKC + casefold of the pseudonym: how sign-in finds the account (case and width do not matter).
     pseudonym_key: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    # UTS #39 skeleton of that key, separators left out: decides uniqueness, so look-alikes collide.
+    pseudonym_skeleton: str = Field(sa_column=Column(String(255), nullable=False))
+    # 0 for every name; the account's own id when migration 0021 found its name looked like an
+    # earlier member's (both kept their names; nobody new can take a third look-alike).
+    skeleton_twin: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0")
+    )
     passphrase_hash: str = Field(sa_column=Column(String(255), nullable=False))
     recovery_hash: str = Field(sa_column=Column(String(255), nullable=False))
     role: str = Field(default=Role.member, sa_column=Column(String(16), nullable=False, default="member"))
@@ -51,3 +63,18 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class HeldPseudonym(SQLModel, table=True):
+    """An erased member's name, kept from others for a while so nobody can speak as them.
+
+    Not the member's data any more (they are gone, and it names nobody): not in any export,
+    on no page; it is deleted once it frees (at a join or an erasure).
+    """
+
+    __tablename__ = "held_pseudonym"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # HMAC of the name's skeleton under the secret key: says whether a name is held, not whose it was.
+    skeleton_hmac: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    frees_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -85,8 +85,16 @@ class Recovered:
     token: str
 
 
-def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelines: bool) -> Joined:
+def join(
+    session: Session,
+    *,
+    pseudonym: str,
+    passphrase: str,
+    accepted_guidelines: bool,
+    now: datetime | None = None,
+) -> Joined:
     """Create an account and its first session; one transaction. The recovery code is stored hashed."""
+    now = now or utcnow()
     errors = {}
     if problem := pseudonyms.problem(pseudonym):
         errors["pseudonym"] = problem
@@ -94,14 +102,17 @@ def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelin
         errors["passphrase"] = problem
     if not accepted_guidelines:
         errors["guidelines"] = "Please read the community guidelines and tick the box to agree."
-    if not errors and session.scalar(select(User.id).where(User.pseudonym_key == pseudonyms.key(pseudonym))):
-        errors["pseudonym"] = "That pseudonym is taken. Try another, or take the suggested one."
+    # A look-alike of a member's name, or of a name held after an erasure: the same plain words.
+    if not errors and pseudonyms.taken(session, name=pseudonym, now=now):
+        errors["pseudonym"] = pseudonyms.TAKEN
     if errors:
         raise InvalidInput("Your account was not created yet.", fields=errors)
+    pseudonyms.forget_freed(session, now=now)
     code = new_recovery_code()
     user = User(
         pseudonym=pseudonyms.normalize(pseudonym),
         pseudonym_key=pseudonyms.key(pseudonym),
+        pseudonym_skeleton=pseudonyms.skeleton(pseudonym),
         passphrase_hash=_hasher().hash(passphrase),
         recovery_hash=_hasher().hash(_normal_code(code)),
         role=Role.member,
@@ -115,7 +126,7 @@ def join(session: Session, *, pseudonym: str, passphrase: str, accepted_guidelin
         session.rollback()
         raise InvalidInput(
             "Your account was not created yet.",
-            fields={"pseudonym": "That pseudonym was just taken. Try another."},
+            fields={"pseudonym": pseudonyms.TAKEN},
         ) from None
     return Joined(user=user, recovery_code=code, token=token)
 
@@ -298,6 +309,6 @@ def set_role(session: Session, *, pseudonym: str, role: str) -> User:
 def suggest_free_pseudonym(session: Session) -> str:
     for _ in range(20):
         name = pseudonyms.suggest()
-        if not session.scalar(select(User.id).where(User.pseudonym_key == pseudonyms.key(name))):
+        if not pseudonyms.taken(session, name=name, now=utcnow()):
             return name
     return pseudonyms.suggest()

@@ -47,14 +47,15 @@ def _members(session: Session, count: int) -> list[int]:
     rows, seen = [], set()
     while len(rows) < count:
         name = pseudonyms.suggest()
-        key = pseudonyms.key(name)
-        if key in seen or session.scalar(select(User.id).where(User.pseudonym_key == key)):
+        key = pseudonyms.skeleton(name)
+        if key in seen or pseudonyms.taken(session, name=name, now=utcnow()):
             continue
         seen.add(key)
         rows.append(
             {
                 "pseudonym": name,
-                "pseudonym_key": key,
+                "pseudonym_key": pseudonyms.key(name),
+                "pseudonym_skeleton": key,
                 "passphrase_hash": unusable,
                 "recovery_hash": unusable,
                 "role": "member",

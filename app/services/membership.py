@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Post, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, erasure, reactions, reading
+from app.services import accounts, erasure, pseudonyms, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -101,5 +101,6 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
     reactions.recount(session, post_ids=touched)
+    pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -7,7 +7,7 @@ The limits, and whom they count:
 
 | scope        | key                       | limit                                           |
 |--------------|---------------------------|-------------------------------------------------|
-| sign_in      | the pseudonym (hashed)    | 10 per 15 minutes                               |
+| sign_in      | the name skeleton, hashed | 10 per 15 minutes                               |
 | sign_in      | the client                | 30 per 15 minutes                               |
 | passphrase   | the member                | 10 per 15 minutes                               |
 | passphrase   | the client                | 30 per 15 minutes                               |
@@ -161,9 +161,10 @@ def client_key(ip: str, *, day: date | None = None) -> str:
 
 
 def _name_key(pseudonym: str) -> str:
-    # Folded like uniqueness (look-alikes count together), hashed so the store holds no names.
+    # The uniqueness key (UTS #39 skeleton), so look-alike spellings share one limit; hashed so the
+    # store holds no names.
     key = f"{get_settings().secret_key}:sign-in-name".encode()
-    return hmac.new(key, pseudonyms.key(pseudonym).encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, pseudonyms.skeleton(pseudonym).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _is_new(user: User) -> bool:

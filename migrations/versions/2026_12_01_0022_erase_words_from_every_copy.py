@@ -1,7 +1,7 @@
 """erase words from every copy: a marker on report snapshots, FTS5 secure-delete on SQLite
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-01
 
 `report.snapshot_erased`: the author erased the post, so the snapshot is emptied and the
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """add post.anonymous and thread.anonymous: a post shown under "a member"
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-01
 
 `post.anonymous`: the author chose to post as "a member"; readers other than the author and
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0020"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
