@@ -31,11 +31,6 @@ class Conflict(DomainError):
     title = "That has changed in the meantime"
 
 
-class TooLarge(DomainError):
-    status_code = 413
-    title = "That is more than we can take"
-
-
 class TooMany(DomainError):
     status_code = 429
     title = "Let's slow down a little"

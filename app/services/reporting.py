@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from app.errors import Conflict, InvalidInput, NotAllowed
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, User, utcnow
 from app.services import standing
 
@@ -44,16 +44,6 @@ class Outcome:
 
 def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def reportable_post(session: Session, post_id: int) -> Post:
-    """The post with its thread and author loaded (for the report page)."""
-    post = session.scalar(
-        select(Post).where(Post.id == post_id).options(selectinload(Post.thread), selectinload(Post.author))
-    )
-    if post is None:
-        raise NotFound("That post does not exist, or it was deleted.")
-    return post
 
 
 def _validate(reason: str, note: str) -> tuple[str, str]:
