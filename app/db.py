@@ -4,6 +4,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -73,3 +75,18 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+def insert(session: Session, table):
+    """INSERT in the session's own dialect, so ON CONFLICT (the race-deciding clause) can follow."""
+    dialect = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect(table)
+
+
+def read(query, *args):
+    """query(session, *args) in a short read session of its own, closed before it answers.
+
+    For what an error answer shows: by then the request's own session has been closed.
+    """
+    with new_session() as session:
+        return query(session, *args)

@@ -15,6 +15,15 @@ class Role(StrEnum):
     admin = "admin"
 
 
+MODERATOR_ROLES = frozenset({Role.moderator, Role.admin})
+FORMER_MEMBER = "a former member"  # shown in place of an erased account's pseudonym
+
+
+def is_moderator_role(role: str) -> bool:
+    """The one rule for who moderates, for a User and for the request's plain Viewer alike."""
+    return role in MODERATOR_ROLES
+
+
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(sa_column=Column(String(30), nullable=False))
@@ -29,7 +38,7 @@ class User(SQLModel, table=True):
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in (Role.moderator, Role.admin)
+        return is_moderator_role(self.role)
 
     def is_suspended(self, now: datetime) -> bool:
         return self.suspended_until is not None and self.suspended_until > now
