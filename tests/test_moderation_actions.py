@@ -13,19 +13,13 @@ from tests.conftest import csrf_of
 from tests.factories import htmx, load, make_moderator, make_thread, make_user, opening_post, report
 
 
-@pytest.fixture
-def mod(session) -> User:
-    return make_moderator(session, "Mod-Willow")
-
-
-@pytest.fixture
-def author(session) -> User:
-    return make_user(session, "Author-Two")
-
-
-def hidden_post(session, author: User) -> tuple[Post, int]:
-    """A post a moderator reported, so it waits hidden for a decision: every action applies to it."""
-    post = opening_post(session, make_thread(session, author, body="Words to look at."))
+def hidden_post(session) -> tuple[Post, int]:
+    """Mod-Willow to decide on a post by Author-Two that Mod-Ash reported, so it waits hidden for a
+    decision: every action applies to it."""
+    make_moderator(session, "Mod-Willow")
+    post = opening_post(
+        session, make_thread(session, make_user(session, "Author-Two"), body="Words to look at.")
+    )
     outcome = report(session, post, make_moderator(session, "Mod-Ash"))
     session.commit()
     assert outcome.hidden
@@ -46,8 +40,8 @@ def test_every_action_has_its_words_its_step_and_a_place_in_the_log():
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_each_decision_is_told_and_logged_in_the_words_of_its_action(session, author, mod, browsers, action):
-    post, report_id = hidden_post(session, author)
+def test_each_decision_is_told_and_logged_in_the_words_of_its_action(session, browsers, action):
+    post, report_id = hidden_post(session)
     moderator = browsers("Mod-Willow")
     queue_page = moderator.get("/mod").text
     for value, words, _main in choices(PostStatus.hidden_pending_review):
@@ -65,7 +59,8 @@ def test_each_decision_is_told_and_logged_in_the_words_of_its_action(session, au
     assert "by Author-Two" in log_page and "The report threshold" not in log_page
 
 
-def test_the_log_names_the_threshold_an_erased_author_and_no_author_for_thread_tools(session, mod, browsers):
+def test_the_log_names_the_threshold_an_erased_author_and_no_author_for_thread_tools(session, browsers):
+    mod = make_moderator(session, "Mod-Willow")
     gone = make_user(session, "Soon-Gone")
     thread = make_thread(session, gone, body="Left behind.")
     post = opening_post(session, thread)
@@ -99,8 +94,8 @@ def _reads_the_group(statements: list[str]) -> bool:
     return any("GROUP BY post.author_id" in sql for sql in statements)
 
 
-def test_a_decision_reads_the_report_group_only_when_an_error_shows_the_form(session, author, mod, browsers):
-    post, report_id = hidden_post(session, author)
+def test_a_decision_reads_the_report_group_only_when_an_error_shows_the_form(session, browsers):
+    post, report_id = hidden_post(session)
     moderator = browsers("Mod-Willow")
     token = csrf_of(moderator, "/mod")
     url = f"/mod/reports/{report_id}"
@@ -116,10 +111,8 @@ def test_a_decision_reads_the_report_group_only_when_an_error_shows_the_form(ses
     assert load(Post, post.id).status == PostStatus.hidden
 
 
-def test_a_second_decision_on_a_handled_report_is_409_once_and_changes_nothing(
-    session, author, mod, browsers
-):
-    post, report_id = hidden_post(session, author)
+def test_a_second_decision_on_a_handled_report_is_409_once_and_changes_nothing(session, browsers):
+    post, report_id = hidden_post(session)
     moderator = browsers("Mod-Willow")
     token = csrf_of(moderator, "/mod")
     first = moderator.post(f"/mod/reports/{report_id}", data={"action": "remove", "csrf_token": token})
@@ -135,7 +128,8 @@ def test_a_second_decision_on_a_handled_report_is_409_once_and_changes_nothing(
 
 
 @pytest.mark.parametrize("action", ["dismiss", "obliterate"])
-def test_a_decision_on_a_report_that_never_existed_is_a_plain_404_page(session, mod, browsers, action):
+def test_a_decision_on_a_report_that_never_existed_is_a_plain_404_page(session, browsers, action):
+    make_moderator(session, "Mod-Willow")
     moderator = browsers("Mod-Willow")
     token = csrf_of(moderator, "/mod")
     plain = moderator.post("/mod/reports/424242", data={"action": action, "csrf_token": token})
