@@ -73,8 +73,7 @@ def decide(
         session, moderator=moderator, action=action, post=post, target=post.author, reason=log_reason, now=now
     )
     session.commit()
-    closed = len(reported_as)
-    return Decision(post.id, post.thread_id, action, closed=closed, suspended_until=until)
+    return Decision(post.id, post.thread_id, action, closed=len(reported_as), suspended_until=until)
 
 
 def _close_reports(
@@ -92,7 +91,7 @@ def _close_reports(
             .where(Report.post_id == post.id, Report.status == ReportStatus.open, still_open)
             .values(status=ACTIONS[action].report_status, resolved_by_id=moderator.id, resolved_at=now)
             .returning(Report.reason)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")  # reports already loaded see their new status
         )
     )
     if not reasons:
