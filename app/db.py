@@ -5,6 +5,8 @@ from functools import lru_cache
 
 import sqlean
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -94,3 +96,18 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+def insert(session: Session, table):
+    """INSERT in the session's own dialect, so ON CONFLICT (the race-deciding clause) can follow."""
+    dialect = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect(table)
+
+
+def read(query, *args):
+    """query(session, *args) in a short read session of its own, closed before it answers.
+
+    For what an error answer shows: by then the request's own session has been closed.
+    """
+    with new_session() as session:
+        return query(session, *args)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.errors import NotAllowed, SignInRequired
-from app.models import Post, Thread, User
+from app.models import Post, Thread, User, is_moderator_role
 from app.security import csrf_for, csrf_ok, new_token
-from app.services import accounts, moderation, posting, ratelimit
+from app.services import accounts, moderation_queue, posting, ratelimit
 from app.web import SESSION_COOKIE, VISITOR_COOKIE
 
 
@@ -35,7 +35,7 @@ class Viewer:
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in ("moderator", "admin")
+        return is_moderator_role(self.role)
 
 
 def identify(request: Request, session: SessionDep) -> None:
@@ -50,7 +50,7 @@ def identify(request: Request, session: SessionDep) -> None:
         binding = f"s:{login.token_hash}"
         if user.is_moderator:
             # Read fresh on every request: a decision on another worker shows at once.
-            request.state.open_reports = moderation.open_report_count(session)
+            request.state.open_reports = moderation_queue.open_report_count(session)
     else:
         visitor = request.cookies.get(VISITOR_COOKIE)
         if not visitor or len(visitor) > 64:

@@ -1,44 +1,65 @@
-"""Domain errors: a status code and plain words. One handler (in app.web) renders them."""
+"""Domain errors: a status code and plain words. One handler (in app.web) renders them.
+
+The words for each status live here, once: an error page's title and, when nothing more precise
+was said, what to do next. Domain errors and the web layer's own error pages both read them.
+"""
+
+STATUS_WORDS: dict[int, tuple[str, str]] = {
+    400: ("That request did not make sense to us", "Please go back and try again."),
+    401: ("Please sign in", "Please sign in first."),
+    403: ("That is not possible here", "You do not have permission to do that."),
+    404: ("We could not find that page", "It may have been moved or deleted, or the address has a typo."),
+    405: ("That is not possible here", "This page cannot be used that way."),
+    409: ("That has changed in the meantime", "Please reload the page and try again."),
+    413: (
+        "That is more than we can take",
+        "What you sent is too large. Your browser's back button keeps your text.",
+    ),
+    422: ("Please check what you entered", "Some of what you sent could not be understood."),
+    429: ("Let's slow down a little", "Please wait a moment, then try again."),
+    500: (
+        "Something went wrong on our side",
+        "It is not your fault. Your words were not lost if you go back; please try again in a moment.",
+    ),
+}
+
+
+def words_for(status: int) -> tuple[str, str]:
+    """(title, what to do) for a status; a status without words of its own gets those of 400."""
+    return STATUS_WORDS.get(status, STATUS_WORDS[400])
 
 
 class DomainError(Exception):
     status_code = 400
-    title = "Something is not right"
 
     def __init__(self, message: str, *, fields: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
 
+    @property
+    def title(self) -> str:
+        return words_for(self.status_code)[0]
+
 
 class InvalidInput(DomainError):
     status_code = 422
-    title = "Please check what you entered"
 
 
 class NotAllowed(DomainError):
     status_code = 403
-    title = "That is not possible here"
 
 
 class NotFound(DomainError):
     status_code = 404
-    title = "We could not find that"
 
 
 class Conflict(DomainError):
     status_code = 409
-    title = "That has changed in the meantime"
-
-
-class TooLarge(DomainError):
-    status_code = 413
-    title = "That is more than we can take"
 
 
 class TooMany(DomainError):
     status_code = 429
-    title = "Let's slow down a little"
 
     def __init__(self, message: str, *, retry_after: int = 60, fields: dict[str, str] | None = None):
         super().__init__(message, fields=fields)
@@ -47,4 +68,3 @@ class TooMany(DomainError):
 
 class SignInRequired(DomainError):
     status_code = 401
-    title = "Please sign in"

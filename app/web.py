@@ -15,9 +15,9 @@ from jinja2 import pass_context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
-from app.errors import DomainError, SignInRequired, TooMany
-from app.models import utcnow
-from app.services import reactions, reading, reporting, timewords
+from app.errors import DomainError, SignInRequired, TooMany, words_for
+from app.models import FORMER_MEMBER, utcnow
+from app.services import moderation_actions, reactions, reading, reporting, timewords
 
 log = logging.getLogger("peerbearing")
 
@@ -43,6 +43,8 @@ HTMX_CONFIG = json.dumps(
 )
 SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"
+# Fields whose words an error page shows back, with the label each is shown under.
+KEPT_FIELDS = {"title": "Title", "body": "Your post", "content_note": "Content note", "note": "Your note"}
 
 
 @pass_context
@@ -66,6 +68,9 @@ templates.env.filters["exact_iso"] = _optional(timewords.exact_iso)
 templates.env.globals["htmx_config"] = HTMX_CONFIG
 templates.env.globals["reaction_kinds"] = reactions.KINDS
 templates.env.globals["report_reasons"] = reporting.REASONS
+templates.env.globals["moderation_actions"] = moderation_actions.ACTIONS
+templates.env.globals["former_member"] = FORMER_MEMBER
+templates.env.globals["kept_labels"] = KEPT_FIELDS
 
 
 def wants_fragment(request: Request) -> bool:
@@ -190,14 +195,32 @@ class FormContext:
     spec: FormSpec
     values: dict[str, Any] = field(default_factory=dict)
 
+    def resolve(self) -> dict[str, Any]:
+        """The values, with any zero-arg callable among them read now (only when the form is shown)."""
+        self.values = {k: v() if callable(v) else v for k, v in self.values.items()}
+        return self.values
+
     @property
     def target(self) -> str:
-        return self.spec.target.format(**self.values)
+        return self.spec.target.format(**self.resolve())
 
 
 def keep_form(request: Request, spec: FormSpec, **values: Any) -> None:
-    """Called by a route before its service: an error from here on answers this form, input kept."""
+    """Called by a route before its service: an error from here on answers this form, input kept.
+
+    A value that costs a query to build may be given as a zero-arg callable: it runs only when an
+    error is answered (after the request's session closed, so it reads in a session of its own).
+    """
     request.state.form = FormContext(spec=spec, values=values)
+
+
+def _form_values(form: FormContext | None) -> dict[str, Any] | None:
+    if form is None:
+        return None
+    try:
+        return form.resolve()
+    except DomainError:  # what the form shows is gone (a report that never was): the plain error page
+        return None
 
 
 async def domain_error_handler(request: Request, exc: DomainError) -> Response:
@@ -206,8 +229,9 @@ async def domain_error_handler(request: Request, exc: DomainError) -> Response:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else {}
     form: FormContext | None = getattr(request.state, "form", None)
     ctx = {"error": exc, "errors": exc.fields, "message": exc.message}
-    if form is not None:
-        ctx.update(form.values)
+    values = _form_values(form)
+    if values is not None:
+        ctx.update(values)
         if wants_fragment(request):
             headers |= {"HX-Retarget": f"#{form.target}", "HX-Reswap": "outerHTML"}
             return render(request, form.spec.partial, ctx, status_code=exc.status_code, headers=headers)
@@ -227,27 +251,6 @@ def _to_sign_in(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-STATUS_WORDS = {
-    400: ("That request did not make sense to us", "Please go back and try again."),
-    403: ("That is not possible here", "You do not have permission to do that."),
-    404: ("We could not find that page", "It may have been moved or deleted, or the address has a typo."),
-    405: ("That is not possible here", "This page cannot be used that way."),
-    409: ("That has changed in the meantime", "Please reload the page and try again."),
-    413: (
-        "That is more than we can take",
-        "What you sent is too large. Your browser's back button keeps your text.",
-    ),
-    422: ("Please check what you entered", "Some of what you sent could not be understood."),
-    429: ("Let's slow down a little", "Please wait a moment, then try again."),
-    500: (
-        "Something went wrong on our side",
-        "It is not your fault. Your words were not lost if you go back; please try again in a moment.",
-    ),
-}
-
-KEPT_FIELDS = ("title", "body", "content_note", "note")
-
-
 async def error_page(
     request: Request,
     status: int,
@@ -255,7 +258,7 @@ async def error_page(
     message: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    default_title, default_message = STATUS_WORDS.get(status, STATUS_WORDS[400])
+    default_title, default_message = words_for(status)
     kept: dict[str, str] = {}
     if request.method == "POST" and status != 413:
         # Whatever the error, the words someone wrote are shown back to them.

@@ -110,3 +110,36 @@ def test_0021_keeps_two_existing_look_alike_names_and_refuses_a_third(blank_data
             {"now": datetime.now(UTC)},
         )
     engine.dispose()
+
+
+def test_dropping_last_seen_keeps_every_sign_in_session_and_the_way_back_restores_the_column(
+    blank_database_url,
+):
+    cfg = _config(blank_database_url)
+    command.upgrade(cfg, "0020")
+    engine = create_engine(blank_database_url, poolclass=NullPool)
+    created = "2026-11-30 10:00:00+00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                'INSERT INTO "user" (id, pseudonym, pseudonym_key, passphrase_hash, recovery_hash, role, '
+                "created_at) VALUES (1, 'Willow', 'willow', 'h', 'r', 'member', :at)"
+            ),
+            {"at": created},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO login_session (token_hash, user_id, created_at, last_seen_at, expires_at) "
+                "VALUES ('t', 1, :at, :at, :at)"
+            ),
+            {"at": created},
+        )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert "last_seen_at" not in {c["name"] for c in inspect(conn).get_columns("login_session")}
+        assert conn.scalar(text("SELECT count(*) FROM login_session")) == 1
+    command.downgrade(cfg, "0020")
+    with engine.connect() as conn:
+        same = conn.scalar(text("SELECT count(*) FROM login_session WHERE last_seen_at = created_at"))
+    engine.dispose()
+    assert same == 1

@@ -1,6 +1,6 @@
 """The moderators' queue, decisions, thread tools and the log: services, then HTTP with and without JS."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, event, select, update
@@ -8,7 +8,16 @@ from sqlalchemy import delete, event, select, update
 from app import cli, db
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import ModAction, Post, PostStatus, Report, ReportStatus, Thread, User, utcnow
-from app.services import moderation, posting, reading, reporting, timewords
+from app.services import (
+    decisions,
+    moderation_log,
+    moderation_queue,
+    posting,
+    reading,
+    reporting,
+    thread_tools,
+    timewords,
+)
 from tests.factories import (
     at_once,
     load,
@@ -74,7 +83,7 @@ def test_queue_groups_by_post_with_urgent_first_then_oldest_first(session, autho
     backdate(session, newer_reports[0], 30)
     backdate(session, urgent_reports[0], 5)
 
-    groups = moderation.queue(session).groups
+    groups = moderation_queue.queue(session).groups
 
     assert [g.post_id for g in groups] == [urgent.id, older.id, newer.id]
     assert [g.urgent for g in groups] == [True, False, False]
@@ -84,14 +93,14 @@ def test_queue_groups_by_post_with_urgent_first_then_oldest_first(session, autho
 
 def test_queue_group_shows_snapshot_current_text_notes_and_the_authors_history(session, author, mod):
     earlier, earlier_reports = reported_post(session, author, title="Earlier")
-    moderation.decide(session, report_id=earlier_reports[0].id, moderator=mod, action="remove")
+    decisions.decide(session, report_id=earlier_reports[0].id, moderator=mod, action="remove")
     post = opening_post(session, make_thread(session, author, body="Original words"))
     report(session, post, make_user(session, "Noticer"), reason="medical", note="Says to stop meds cold")
     posting.edit(session, post=post, author=author, body="Quietly changed words")
     author.suspended_until = utcnow() + timedelta(days=2)
     session.commit()
 
-    [group] = moderation.queue(session).groups
+    [group] = moderation_queue.queue(session).groups
 
     assert group.snapshots == ["Original words"] and group.changed is True
     assert "Quietly changed words" in group.body_html
@@ -109,7 +118,7 @@ def test_queue_loads_in_the_same_number_of_queries_for_one_group_or_many(session
         listener = lambda *args: seen.append(args[2])  # noqa: E731
         event.listen(engine, "before_cursor_execute", listener)
         try:
-            moderation.queue(session)
+            moderation_queue.queue(session)
         finally:
             event.remove(engine, "before_cursor_execute", listener)
             session.commit()
@@ -125,26 +134,13 @@ def test_queue_loads_in_the_same_number_of_queries_for_one_group_or_many(session
 def test_open_report_count_counts_posts_not_reports(session, author):
     reported_post(session, author, reasons=("unkind", "spam"))
     reported_post(session, author, reasons=(reporting.AT_RISK,))
-    assert moderation.open_report_count(session) == 2
-
-
-@pytest.mark.parametrize(
-    ("minutes", "words"),
-    [(0, "less than a minute"), (1, "1 minute"), (59, "59 minutes"), (60, "1 hour"), (47 * 60, "47 hours"),
-     (72 * 60, "3 days")],
-)  # fmt: skip
-def test_waited_words_say_how_long_a_report_has_waited(minutes, words):
-    now = datetime(2026, 11, 25, 12, 0)
-    assert moderation.waited_words(now - timedelta(minutes=minutes), now) == words
-
-
-# --- decisions ------------------------------------------------------------------------------------
+    assert moderation_queue.open_report_count(session) == 2
 
 
 def test_dismiss_closes_every_open_report_keeps_the_post_visible_and_logs_it(session, author, mod):
     post, reports = reported_post(session, author, reasons=("unkind", "spam"))
 
-    decision = moderation.decide(session, report_id=reports[1].id, moderator=mod, action="dismiss")
+    decision = decisions.decide(session, report_id=reports[1].id, moderator=mod, action="dismiss")
 
     assert decision.closed == 2
     assert load(Post, post.id).status == PostStatus.visible
@@ -162,13 +158,13 @@ def test_dismiss_closes_every_open_report_keeps_the_post_visible_and_logs_it(ses
 def test_dismiss_on_an_auto_hidden_post_shows_it_to_readers_again(session, author, mod):
     post, reports = reported_post(session, author, reasons=("unkind", "spam", "doxxing"))
     assert load(Post, post.id).status == PostStatus.hidden_pending_review
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
     assert load(Post, post.id).status == PostStatus.visible
 
 
 def test_hide_keeps_the_post_hidden_with_the_moderators_reason(session, author, mod):
     post, reports = reported_post(session, author)
-    moderation.decide(
+    decisions.decide(
         session, report_id=reports[0].id, moderator=mod, action="hide", reason="Off-topic  selling"
     )
     saved = load(Post, post.id)
@@ -178,7 +174,7 @@ def test_hide_keeps_the_post_hidden_with_the_moderators_reason(session, author, 
 
 def test_remove_keeps_the_text_for_the_log_and_by_default_names_the_reported_reasons(session, author, mod):
     post, reports = reported_post(session, author, reasons=("spam", "unkind"), body="Buy my pills")
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="remove")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="remove")
     saved = load(Post, post.id)
     assert saved.status == PostStatus.removed and saved.body_source == "Buy my pills"
     assert saved.moderation_reason == "Reported as: spam or selling; unkind or harassing"
@@ -187,7 +183,7 @@ def test_remove_keeps_the_text_for_the_log_and_by_default_names_the_reported_rea
 
 def test_restore_makes_an_auto_hidden_post_visible_again(session, author, mod):
     post, reports = reported_post(session, author, reasons=("unkind", "spam", "doxxing"))
-    moderation.decide(session, report_id=reports[2].id, moderator=mod, action="restore")
+    decisions.decide(session, report_id=reports[2].id, moderator=mod, action="restore")
     assert load(Post, post.id).status == PostStatus.visible
     assert log_rows(session)[-1].action == "restore"
 
@@ -195,14 +191,14 @@ def test_restore_makes_an_auto_hidden_post_visible_again(session, author, mod):
 def test_restore_on_a_visible_post_is_refused_with_409_and_changes_nothing(session, author, mod):
     post, reports = reported_post(session, author)
     with pytest.raises(Conflict):
-        moderation.decide(session, report_id=reports[0].id, moderator=mod, action="restore")
+        decisions.decide(session, report_id=reports[0].id, moderator=mod, action="restore")
     assert open_count(session, post) == 1 and log_rows(session) == []
 
 
 def test_suspend_removes_the_post_and_pauses_the_author_for_7_days_by_default(session, author, mod):
     post, reports = reported_post(session, author)
     before = utcnow()
-    decision = moderation.decide(
+    decision = decisions.decide(
         session, report_id=reports[0].id, moderator=mod, action="suspend", reason="Threats"
     )
     paused = load(User, author.id).suspended_until
@@ -219,7 +215,7 @@ def test_suspend_removes_the_post_and_pauses_the_author_for_7_days_by_default(se
 
 def test_suspend_for_a_chosen_number_of_days(session, author, mod):
     _post, reports = reported_post(session, author)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days="30")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days="30")
     paused = load(User, author.id).suspended_until
     assert timedelta(days=29) < paused - utcnow() <= timedelta(days=30)
 
@@ -228,7 +224,7 @@ def test_suspend_for_a_chosen_number_of_days(session, author, mod):
 def test_suspend_with_days_out_of_range_is_refused_with_422_and_changes_nothing(session, author, mod, days):
     post, reports = reported_post(session, author)
     with pytest.raises(InvalidInput) as refused:
-        moderation.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days=days)
+        decisions.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days=days)
     assert "days" in refused.value.fields
     assert load(User, author.id).suspended_until is None and open_count(session, post) == 1
 
@@ -238,7 +234,7 @@ def test_suspend_never_shortens_a_longer_pause(session, author, mod):
     longer = utcnow() + timedelta(days=60)
     author.suspended_until = longer
     session.commit()
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days="3")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days="3")
     assert load(User, author.id).suspended_until == longer
 
 
@@ -246,17 +242,17 @@ def test_a_moderator_cannot_pause_another_moderator(session, mod):
     other = make_moderator(session)
     _post, reports = reported_post(session, other)
     with pytest.raises(NotAllowed):
-        moderation.decide(session, report_id=reports[0].id, moderator=mod, action="suspend")
+        decisions.decide(session, report_id=reports[0].id, moderator=mod, action="suspend")
     assert load(User, other.id).suspended_until is None
 
 
 def test_an_admin_can_pause_a_moderator_who_then_cannot_act(session, mod):
     admin = make_user(session, "Admin-Ash", role="admin")
     _post, reports = reported_post(session, mod)
-    moderation.decide(session, report_id=reports[0].id, moderator=admin, action="suspend", days="2")
+    decisions.decide(session, report_id=reports[0].id, moderator=admin, action="suspend", days="2")
     other_post, other_reports = reported_post(session, make_user(session))
     with pytest.raises(NotAllowed) as refused:
-        moderation.decide(session, report_id=other_reports[0].id, moderator=mod, action="dismiss")
+        decisions.decide(session, report_id=other_reports[0].id, moderator=mod, action="dismiss")
     assert "paused until" in refused.value.message
     assert open_count(session, other_post) == 1
 
@@ -264,10 +260,10 @@ def test_an_admin_can_pause_a_moderator_who_then_cannot_act(session, mod):
 def test_a_second_decision_on_the_same_post_is_refused_with_409_and_acts_once(session, author, mod):
     post, reports = reported_post(session, author, reasons=("unkind", "spam"))
     second_mod = make_moderator(session)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
 
     with pytest.raises(Conflict) as refused:
-        moderation.decide(session, report_id=reports[1].id, moderator=second_mod, action="remove")
+        decisions.decide(session, report_id=reports[1].id, moderator=second_mod, action="remove")
 
     assert refused.value.message == "Another moderator already handled this."
     assert load(Post, post.id).status == PostStatus.visible
@@ -283,7 +279,7 @@ def test_two_moderators_deciding_at_the_same_moment_act_once(session, author, mo
         with db.new_session(write=True) as s:
             moderator = s.get(User, moderator_id)
             s.commit()  # the read is over; the decision takes its own write transaction
-            return moderation.decide(s, report_id=report_id, moderator=moderator, action=action)
+            return decisions.decide(s, report_id=report_id, moderator=moderator, action=action)
 
     outcomes = at_once(
         lambda: decide(mod.id, reports[0].id, "dismiss"), lambda: decide(other_id, reports[1].id, "remove")
@@ -298,47 +294,47 @@ def test_two_moderators_deciding_at_the_same_moment_act_once(session, author, mo
 
 def test_a_new_report_after_a_decision_opens_a_new_group_but_the_old_form_stays_stale(session, author, mod):
     post, reports = reported_post(session, author)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
     fresh = report(session, post, make_user(session)).report
     with pytest.raises(Conflict):
-        moderation.decide(session, report_id=reports[0].id, moderator=mod, action="remove")
-    assert [g.first_report_id for g in moderation.queue(session).groups] == [fresh.id]
+        decisions.decide(session, report_id=reports[0].id, moderator=mod, action="remove")
+    assert [g.first_report_id for g in moderation_queue.queue(session).groups] == [fresh.id]
 
 
 @pytest.mark.parametrize("action", ["delete", "", "ban", "DISMISS"])
 def test_an_unknown_action_is_refused_with_422(session, author, mod, action):
     post, reports = reported_post(session, author)
     with pytest.raises(InvalidInput):
-        moderation.decide(session, report_id=reports[0].id, moderator=mod, action=action)
+        decisions.decide(session, report_id=reports[0].id, moderator=mod, action=action)
     assert open_count(session, post) == 1
 
 
 def test_an_unknown_report_is_404(session, mod):
     with pytest.raises(NotFound):
-        moderation.decide(session, report_id=424242, moderator=mod, action="dismiss")
+        decisions.decide(session, report_id=424242, moderator=mod, action="dismiss")
 
 
 def test_a_member_cannot_decide_even_through_the_service(session, author):
     _post, reports = reported_post(session, author)
     with pytest.raises(NotAllowed):
-        moderation.decide(session, report_id=reports[0].id, moderator=make_user(session), action="remove")
+        decisions.decide(session, report_id=reports[0].id, moderator=make_user(session), action="remove")
 
 
 def test_a_decision_never_brings_back_words_the_author_deleted(session, author, mod):
     post, reports = reported_post(session, author)
     posting.delete(session, post=post, author=author)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="dismiss")
     assert load(Post, post.id).status == PostStatus.deleted
 
 
 def test_restore_post_from_the_thread_shows_a_hidden_post_again_and_logs_it(session, author, mod):
     post, reports = reported_post(session, author)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="hide")
-    moderation.restore_post(session, post=post, moderator=mod)
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="hide")
+    decisions.restore_post(session, post=post, moderator=mod)
     assert load(Post, post.id).status == PostStatus.visible
     assert [e.action for e in log_rows(session)] == ["hide", "restore"]
     with pytest.raises(Conflict):
-        moderation.restore_post(session, post=post, moderator=mod)
+        decisions.restore_post(session, post=post, moderator=mod)
 
 
 # --- thread tools ---------------------------------------------------------------------------------
@@ -346,11 +342,11 @@ def test_restore_post_from_the_thread_shows_a_hidden_post_again_and_logs_it(sess
 
 def test_lock_refuses_new_replies_and_is_logged_once_even_when_repeated(session, author, mod):
     thread = make_thread(session, author)
-    moderation.set_locked(session, thread=thread, moderator=mod, on="1")
-    moderation.set_locked(session, thread=thread, moderator=mod, on="1")
+    thread_tools.set_locked(session, thread=thread, moderator=mod, on="1")
+    thread_tools.set_locked(session, thread=thread, moderator=mod, on="1")
     with pytest.raises(Conflict):
         posting.reply(session, thread=thread, author=author, body="Still here")
-    moderation.set_locked(session, thread=thread, moderator=mod, on="0")
+    thread_tools.set_locked(session, thread=thread, moderator=mod, on="0")
     posting.reply(session, thread=thread, author=author, body="Still here")
     assert [(e.action, e.thread_id) for e in log_rows(session)] == [
         ("lock", thread.id),
@@ -361,7 +357,7 @@ def test_lock_refuses_new_replies_and_is_logged_once_even_when_repeated(session,
 def test_pinned_thread_stays_at_the_top_of_its_category(session, author, mod):
     pinned = make_thread(session, author, title="Read me first")
     make_thread(session, author, title="A newer thread")
-    moderation.set_pinned(session, thread=pinned, moderator=mod, on="1")
+    thread_tools.set_pinned(session, thread=pinned, moderator=mod, on="1")
     category = reading.category(session, "stories")
     assert [t.id for t in reading.pinned_threads(session, category=category)] == [pinned.id]
     assert pinned.id not in [t.id for t in reading.category_threads(session, category=category).threads]
@@ -369,7 +365,7 @@ def test_pinned_thread_stays_at_the_top_of_its_category(session, author, mod):
 
 def test_thread_tools_refuse_an_unclear_switch_with_422(session, author, mod):
     with pytest.raises(InvalidInput):
-        moderation.set_pinned(session, thread=make_thread(session, author), moderator=mod, on="maybe")
+        thread_tools.set_pinned(session, thread=make_thread(session, author), moderator=mod, on="maybe")
 
 
 # --- the log --------------------------------------------------------------------------------------
@@ -378,19 +374,19 @@ def test_thread_tools_refuse_an_unclear_switch_with_422(session, author, mod):
 def test_log_is_newest_first_and_paginated_by_keyset(session, author, mod):
     thread = make_thread(session, author)
     for on in ("1", "0", "1", "0", "1"):
-        moderation.set_pinned(session, thread=thread, moderator=mod, on=on)
-    first = moderation.log(session, size=2)
-    second = moderation.log(session, before=first.older, size=2)
-    third = moderation.log(session, before=second.older, size=2)
+        thread_tools.set_pinned(session, thread=thread, moderator=mod, on=on)
+    first = moderation_log.log(session, size=2)
+    second = moderation_log.log(session, before=first.next_cursor, size=2)
+    third = moderation_log.log(session, before=second.next_cursor, size=2)
     actions = [e.entry.action for page in (first, second, third) for e in page.entries]
     assert actions == ["pin", "unpin", "pin", "unpin", "pin"]
     ids = [e.entry.id for page in (first, second, third) for e in page.entries]
-    assert ids == sorted(ids, reverse=True) and third.older is None
+    assert ids == sorted(ids, reverse=True) and third.next_cursor is None
 
 
 def test_log_rows_survive_deleting_the_post_and_the_accounts(session, author, mod):
     post, reports = reported_post(session, author)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="remove", reason="Cruel")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="remove", reason="Cruel")
     session.execute(delete(Post).where(Post.id == post.id))
     session.execute(delete(User).where(User.id.in_([author.id, mod.id])))
     session.commit()
@@ -403,7 +399,7 @@ def test_log_rows_survive_deleting_the_post_and_the_accounts(session, author, mo
         "Author-Two",
         "Cruel",
     )
-    assert moderation.log(session).entries[0].entry.id == entry.id
+    assert moderation_log.log(session).entries[0].entry.id == entry.id
 
 
 # --- through HTTP ---------------------------------------------------------------------------------
@@ -448,7 +444,7 @@ def test_moderator_sees_the_queue_with_the_urgent_group_first(session, author, m
 def test_a_long_queue_pages_on_and_nothing_waiting_is_out_of_reach(
     session, author, mod, browsers, monkeypatch
 ):
-    monkeypatch.setattr(moderation, "QUEUE_SIZE", 2)
+    monkeypatch.setattr(moderation_queue, "QUEUE_SIZE", 2)
     posts = [reported_post(session, author, title=f"Report {i}", body=f"Words {i}")[0] for i in range(5)]
     moderator = browsers("Mod-Willow")
     seen = []
@@ -570,7 +566,7 @@ def test_unknown_report_over_http_is_404(session, mod, browsers):
 def suspend_via_service(session, author: User, mod: User) -> Post:
     """Pause the author through a real decision; returns a post of someone else to act on."""
     _post, reports = reported_post(session, author, title="Got me paused")
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days="7")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="suspend", days="7")
     other = opening_post(session, make_thread(session, make_user(session), title="Someone else's"))
     session.commit()
     return other
@@ -637,7 +633,7 @@ def test_pin_over_http_puts_the_thread_under_pinned_in_its_category(session, aut
 
 def test_restore_post_over_http_shows_a_hidden_post_again(session, author, mod, browsers, client):
     post, reports = reported_post(session, author, body="Fine after all")
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="hide")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="hide")
     assert "A moderator has hidden this post." in client.get(f"/t/{post.thread_id}").text
     moderator = browsers("Mod-Willow")
     token = csrf_of(moderator, f"/t/{post.thread_id}")
@@ -656,10 +652,10 @@ def test_mod_log_page_lists_decisions_newest_first_with_an_older_link(
 
     get_settings.cache_clear()
     post, reports = reported_post(session, author)
-    moderation.decide(session, report_id=reports[0].id, moderator=mod, action="remove", reason="Too cruel")
+    decisions.decide(session, report_id=reports[0].id, moderator=mod, action="remove", reason="Too cruel")
     thread = make_thread(session, author, title="Tools")
-    moderation.set_locked(session, thread=thread, moderator=mod, on="1")
-    moderation.set_pinned(session, thread=thread, moderator=mod, on="1")
+    thread_tools.set_locked(session, thread=thread, moderator=mod, on="1")
+    thread_tools.set_pinned(session, thread=thread, moderator=mod, on="1")
     moderator = browsers("Mod-Willow")
 
     first = moderator.get("/mod/log").text
@@ -683,7 +679,7 @@ def test_the_whole_flow_members_report_readers_lose_sight_a_moderator_clears_it(
     moderator = browsers("Mod-Willow")
     queue_page = moderator.get("/mod").text
     assert "(1 open)" in queue_page and "Something hurtful" in queue_page
-    report_id = moderation.group_for_report(session, reports_of(session, post)[0]).first_report_id
+    report_id = moderation_queue.group_for_report(session, reports_of(session, post)[0]).first_report_id
     session.commit()
     moderator.post(
         f"/mod/reports/{report_id}", data={"action": "remove", "csrf_token": csrf_of(moderator, "/mod")}

@@ -162,7 +162,7 @@ def test_reactions_and_reports_work_and_the_moderator_sees_the_pseudonym(
     moderator = browsers("Steady-Mod")
     queue = BeautifulSoup(moderator.get("/mod").text, "html.parser")
     heading = " ".join(queue.select_one(".report-group h2").get_text().split())
-    assert heading.startswith(f"Post by {AUTHOR}")
+    assert heading.startswith(f"Post by {AUTHOR}") and "(posted as a member)" in heading
     # Moderators see who wrote it on the thread page too, with the quiet note.
     assert _authors_shown(moderator.get(f"/t/{thread_id}").text) == [f"{AUTHOR} (posted as a member)"] * 2
 

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import update
 
 from app.models import Post, Thread
-from app.services import moderation, timewords
+from app.services import decisions, timewords
 from tests.factories import make_moderator, make_thread, make_user, opening_post, report
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -56,7 +56,6 @@ def test_dates_have_one_format_per_precision():
 def test_waited_matches_the_queue_wording(minutes, words):
     since = NOW - timedelta(minutes=minutes)
     assert timewords.waited(since, NOW) == words
-    assert timewords.waited(since, NOW) == moderation.waited_words(since, NOW)
 
 
 def test_wait_rounds_up_so_nobody_is_told_to_wait_too_little():
@@ -108,7 +107,7 @@ def test_moderators_see_exact_times_in_the_queue_and_the_log(session, browsers):
     author = make_user(session)
     mod = make_moderator(session, "Steady-Mod")
     first = report(session, opening_post(session, make_thread(session, author)), make_user(session))
-    moderation.decide(session, report_id=first.report.id, moderator=mod, action="dismiss")
+    decisions.decide(session, report_id=first.report.id, moderator=mod, action="dismiss")
     report(session, opening_post(session, make_thread(session, author, title="Second")), make_user(session))
     moderator = browsers("Steady-Mod")
     for path in ("/mod", "/mod/log"):

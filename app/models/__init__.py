@@ -4,9 +4,10 @@ from app.models.base import metadata, utcnow
 from app.models.forum import Category, Post, PostStatus, Thread
 from app.models.moderation import ModAction, Report, ReportStatus
 from app.models.reaction import Reaction, ReactionKind
-from app.models.user import HeldPseudonym, LoginSession, Role, User
+from app.models.user import FORMER_MEMBER, HeldPseudonym, LoginSession, Role, User, is_moderator_role
 
 __all__ = [
+    "FORMER_MEMBER",
     "Category",
     "HeldPseudonym",
     "LoginSession",
@@ -20,6 +21,7 @@ __all__ = [
     "Role",
     "Thread",
     "User",
+    "is_moderator_role",
     "metadata",
     "utcnow",
 ]

@@ -87,7 +87,3 @@ class Post(SQLModel, table=True):
 
     thread: Thread = Relationship(sa_relationship_kwargs=NO_LAZY)
     author: User | None = Relationship(sa_relationship_kwargs=NO_LAZY)
-
-    @property
-    def is_visible(self) -> bool:
-        return self.status == PostStatus.visible

@@ -15,6 +15,15 @@ class Role(StrEnum):
     admin = "admin"
 
 
+MODERATOR_ROLES = frozenset({Role.moderator, Role.admin})
+FORMER_MEMBER = "a former member"  # shown in place of an erased account's pseudonym
+
+
+def is_moderator_role(role: str) -> bool:
+    """The one rule for who moderates, for a User and for the request's plain Viewer alike."""
+    return role in MODERATOR_ROLES
+
+
 # How the author of a post made "as a member" is named to every reader but its author and moderators.
 ANONYMOUS_NAME = "a member"
 
@@ -45,7 +54,7 @@ class User(SQLModel, table=True):
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in (Role.moderator, Role.admin)
+        return is_moderator_role(self.role)
 
     def is_suspended(self, now: datetime) -> bool:
         return self.suspended_until is not None and self.suspended_until > now
@@ -61,7 +70,6 @@ class LoginSession(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -1,12 +1,14 @@
 """Moderators: the report queue, decisions, thread tools and the moderation log."""
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.config import get_settings
+from app import db
 from app.deps import CSRF, Cursor, ModeratorUser, PageNumber, PostDep, RowId, SessionDep, Text, ThreadDep
 from app.models import Thread
-from app.services import moderation
+from app.services import decisions, moderation_log, moderation_queue, thread_tools
 from app.web import FormSpec, after_action, keep_form, post_path, render, see_other, wants_fragment
 
 router = APIRouter()
@@ -19,7 +21,7 @@ DECISION_FORM = FormSpec(
 
 @router.get("/mod", name="mod:queue")
 def queue(request: Request, session: SessionDep, moderator: ModeratorUser, page: PageNumber = 1) -> Response:
-    queue = moderation.queue(session, page=page)
+    queue = moderation_queue.queue(session, page=page)
     return render(request, "pages/mod_queue.html", {"queue": queue})
 
 
@@ -33,19 +35,13 @@ def decide(
     reason: Text = "",
     days: Text = "",
 ) -> Response:
-    group = moderation.group_for_report(session, report_id)
-    keep_form(
-        request,
-        DECISION_FORM,
-        group=group,
-        reason=reason,
-        days=days,
-    )
-    decision = moderation.decide(
+    group = partial(db.read, moderation_queue.group_for_report, report_id)  # read only if an error shows it
+    keep_form(request, DECISION_FORM, group=group, reason=reason, days=days)
+    decision = decisions.decide(
         session, report_id=report_id, moderator=moderator, action=action, reason=reason, days=days
     )
     if wants_fragment(request):
-        ctx = {"decision": decision, "open_reports": moderation.open_report_count(session)}
+        ctx = {"decision": decision, "open_reports": moderation_queue.open_report_count(session)}
         return render(request, "partials/report_handled.html", ctx)
     return see_other(request, "mod:queue")
 
@@ -54,7 +50,7 @@ def decide(
 def restore_post(
     request: Request, session: SessionDep, moderator: ModeratorUser, post: PostDep, reason: Text = ""
 ) -> Response:
-    post = moderation.restore_post(session, post=post, moderator=moderator, reason=reason)
+    post = decisions.restore_post(session, post=post, moderator=moderator, reason=reason)
     return after_action(request, post_path(request, post))
 
 
@@ -68,17 +64,17 @@ def _tools(request: Request, thread: Thread) -> Response:
 def lock(
     request: Request, session: SessionDep, moderator: ModeratorUser, thread: ThreadDep, on: Text = ""
 ) -> Response:
-    return _tools(request, moderation.set_locked(session, thread=thread, moderator=moderator, on=on))
+    return _tools(request, thread_tools.set_locked(session, thread=thread, moderator=moderator, on=on))
 
 
 @router.post("/mod/threads/{thread_id:int}/pin", name="mod:pin", dependencies=[CSRF])
 def pin(
     request: Request, session: SessionDep, moderator: ModeratorUser, thread: ThreadDep, on: Text = ""
 ) -> Response:
-    return _tools(request, moderation.set_pinned(session, thread=thread, moderator=moderator, on=on))
+    return _tools(request, thread_tools.set_pinned(session, thread=thread, moderator=moderator, on=on))
 
 
 @router.get("/mod/log", name="mod:log")
 def log(request: Request, session: SessionDep, moderator: ModeratorUser, before: Cursor = None) -> Response:
-    page = moderation.log(session, before=before, size=get_settings().page_size)
+    page = moderation_log.log(session, before=before)
     return render(request, "pages/mod_log.html", {"page": page})

@@ -27,13 +27,7 @@ def create(
     reason: Text = "",
     note: Text = "",
 ) -> Response:
-    keep_form(
-        request,
-        REPORT_FORM,
-        post=post,
-        reason=reason,
-        note=note,
-    )
+    keep_form(request, REPORT_FORM, post=post, reason=reason, note=note)
     ratelimit.report(user=user)
     outcome = reporting.report(session, post=post, reporter=user, reason=reason, note=note)
     if wants_fragment(request):

@@ -161,7 +161,6 @@ def _add_session(session: Session, *, user: User) -> str:
             token_hash=token_hash(token),
             user_id=user.id,
             created_at=now,
-            last_seen_at=now,
             expires_at=now + timedelta(days=days),
         )
     )

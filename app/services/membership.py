@@ -92,7 +92,7 @@ def export(session: Session, *, user: User) -> dict[str, Any]:
 
 
 def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -> None:
-    """Delete the account in one transaction; posts are erased or kept as "a former member"'s."""
+    """Delete the account in one transaction; posts are erased or kept as FORMER_MEMBER's."""
     if not accounts.verify_passphrase(user, passphrase):
         raise InvalidInput("Your account was not deleted.", fields={"passphrase": accounts.WRONG_PASSPHRASE})
     if erase_posts:

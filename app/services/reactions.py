@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import db
 from app.errors import Conflict, InvalidInput
 from app.models import Post, PostStatus, Reaction, ReactionKind, User, utcnow
 from app.services import standing
@@ -28,10 +27,6 @@ KINDS = [
     Kind(ReactionKind.celebrate, "Celebrate", "Celebrating with you", "\u2600"),
 ]
 COLUMN = {k.value: f"{k.value}_count" for k in KINDS}
-
-
-def _insert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ def toggle(session: Session, *, post: Post, user: User, kind: str, want: str = "
     mine = pressed(session, post=post, user=user)
     turn_on = {"on": True, "off": False}.get(want, kind not in mine)
     if turn_on:
-        stmt = _insert(session)(Reaction).values(
+        stmt = db.insert(session, Reaction).values(
             post_id=post.id, user_id=user.id, kind=kind, created_at=utcnow()
         )
         session.execute(stmt.on_conflict_do_nothing(index_elements=["post_id", "user_id", "kind"]))

@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session, selectinload
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Post, PostStatus, Reaction, Thread, User
-from app.models.user import ANONYMOUS_NAME
+from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
 
-FORMER_MEMBER = "a former member"  # the `mod` part makes this one constant in app/models/user.py
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 

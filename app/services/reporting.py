@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from app import db
 from app.config import get_settings
-from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from app.models import ModAction, Post, PostStatus, Report, ReportStatus, User, utcnow
-from app.services import standing
+from app.errors import Conflict, InvalidInput, NotAllowed
+from app.models import Post, PostStatus, Report, ReportStatus, User, utcnow
+from app.services import moderation_log, standing
+from app.services.moderation_actions import AUTO_HIDE
 
 NOTE_MAX = 1000
 AT_RISK = "at_risk"
@@ -40,20 +40,6 @@ class Outcome:
     report: Report
     updated: bool  # the member's open report on this post was updated, not added
     hidden: bool  # this report hid the post
-
-
-def _insert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def reportable_post(session: Session, post_id: int) -> Post:
-    """The post with its thread and author loaded (for the report page)."""
-    post = session.scalar(
-        select(Post).where(Post.id == post_id).options(selectinload(Post.thread), selectinload(Post.author))
-    )
-    if post is None:
-        raise NotFound("That post does not exist, or it was deleted.")
-    return post
 
 
 def _validate(reason: str, note: str) -> tuple[str, str]:
@@ -96,7 +82,7 @@ def report(session: Session, *, post: Post, reporter: User, reason: str, note: s
         )
     )
     # The partial unique index decides races: a second report updates the first, never counts twice.
-    stmt = _insert(session)(Report).values(
+    stmt = db.insert(session, Report).values(
         post_id=post.id,
         reporter_id=reporter.id,
         reason=reason,
@@ -131,23 +117,13 @@ def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, n
     if not by_moderator and reporters < threshold:
         return False
     post.status = PostStatus.hidden_pending_review
-    session.add(
-        ModAction(
-            moderator_id=reporter.id if by_moderator else None,
-            moderator_name=reporter.pseudonym if by_moderator else "",
-            action="auto_hide",
-            post_id=post.id,
-            thread_id=post.thread_id,
-            target_user_id=post.author_id,
-            target_name=_author_name(session, post.author_id),
-            reason="Reported by a moderator" if by_moderator else f"Reported by {reporters} members",
-            created_at=now,
-        )
+    moderation_log.record(
+        session,
+        action=AUTO_HIDE,
+        moderator=reporter if by_moderator else None,
+        post=post,
+        target=session.get(User, post.author_id) if post.author_id else None,
+        reason="Reported by a moderator" if by_moderator else f"Reported by {reporters} members",
+        now=now,
     )
     return True
-
-
-def _author_name(session: Session, user_id: int | None) -> str:
-    if user_id is None:
-        return ""
-    return session.scalar(select(User.pseudonym).where(User.id == user_id)) or ""

@@ -63,7 +63,7 @@ def plain_text(html_or_source: str) -> str:
 
 
 def resanitize_all(session: Session, *, batch: int = 500) -> int:
-    """Re-render every post whose HTML came from an older policy (or all of them). Commits per batch."""
+    """Re-render every post with a body under the current policy and stamp its version. Commits per batch."""
     done, last_id = 0, 0
     while True:
         posts = list(session.scalars(select(Post).where(Post.id > last_id).order_by(Post.id).limit(batch)))

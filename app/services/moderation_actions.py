@@ -1,0 +1,74 @@
+"""What moderators can do, and the words for each: one table the services and templates look up."""
+
+from dataclasses import dataclass
+
+from app.models import PostStatus, ReportStatus
+
+
+@dataclass(frozen=True)
+class Action:
+    post_status: str | None  # what the post becomes; None leaves it as it is
+    report_status: str  # what its open reports become
+    logged: str  # in the log: "<moderator> {logged} post 12"
+    done: str  # told to the moderator once it is done
+    button: str  # the words on the button that asks for it
+
+
+ACTIONS: dict[str, Action] = {
+    "dismiss": Action(
+        None,
+        ReportStatus.dismissed,
+        "dismissed the reports on",
+        "Reports dismissed; the post is visible.",
+        "Dismiss: keep it visible",
+    ),
+    "restore": Action(
+        PostStatus.visible,
+        ReportStatus.dismissed,
+        "restored",
+        "The post is visible again; reports dismissed.",
+        "Restore: show it again",
+    ),
+    "hide": Action(
+        PostStatus.hidden,
+        ReportStatus.actioned,
+        "hid",
+        "The post is hidden until a moderator restores it.",
+        "Hide",
+    ),
+    "remove": Action(
+        PostStatus.removed,
+        ReportStatus.actioned,
+        "removed",
+        "The post is removed; readers see that a moderator removed it.",
+        "Remove",
+    ),
+    "suspend": Action(
+        PostStatus.removed,
+        ReportStatus.actioned,
+        "removed and paused the author of",
+        "The post is removed and its author is paused.",
+        "Remove and pause the author",
+    ),
+}
+KEEP_HIDDEN = "Keep hidden"  # the hide button, on a post already hidden until a moderator decides
+
+# Thread tools: column -> (action when turned on, when turned off), and their words in the log.
+THREAD_FLAGS = {"locked": ("lock", "unlock"), "pinned": ("pin", "unpin")}
+THREAD_LOGGED = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin": "unpinned"}
+
+AUTO_HIDE = "auto_hide"  # written by reporting when enough members report a post
+LOGGED = {
+    **{name: action.logged for name, action in ACTIONS.items()},
+    AUTO_HIDE: "hid, pending review,",
+    **THREAD_LOGGED,
+}
+
+
+def choices(post_status: str) -> list[tuple[str, str, bool]]:
+    """The decision buttons for a post in this state: (action, words, the main one)."""
+    if post_status == PostStatus.hidden_pending_review:
+        first = [("restore", ACTIONS["restore"].button, True), ("hide", KEEP_HIDDEN, False)]
+    else:
+        first = [("dismiss", ACTIONS["dismiss"].button, True), ("hide", ACTIONS["hide"].button, False)]
+    return first + [(name, ACTIONS[name].button, False) for name in ("remove", "suspend")]

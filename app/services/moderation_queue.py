@@ -1,0 +1,189 @@
+"""What moderators read: open reports grouped by post, urgent first, then oldest (a read model)."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import NotFound
+from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
+from app.services import moderation_actions, reading, timewords
+from app.services.reporting import AT_RISK, LABELS
+
+QUEUE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    id: int
+    reason: str
+    label: str
+    note: str
+    reporter_name: str
+    created_at: datetime
+    snapshot: str
+    snapshot_erased: bool = False  # the author erased the post: no words are kept
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    """Plain values only, so a group can be rendered after any rollback."""
+
+    post_id: int
+    post_status: str
+    page_cursor: int | None  # the `after` of the thread page that holds the post
+    body_source: str
+    body_html: str
+    content_note: str
+    thread_id: int
+    thread_title: str
+    author_name: str  # FORMER_MEMBER once the account is erased
+    posted_as_member: bool  # shown to readers as "a member"; moderators see who
+    author_removed: int  # posts of this author removed before
+    author_suspended_until: datetime | None  # only while the suspension lasts
+    reports: tuple[ReportLine, ...]
+    urgent: bool
+    waiting_since: datetime | None
+    waited: str
+
+    @property
+    def first_report_id(self) -> int | None:
+        return self.reports[0].id if self.reports else None
+
+    @property
+    def snapshots(self) -> list[str]:
+        """The distinct texts as reported, oldest first."""
+        return list(dict.fromkeys(r.snapshot for r in self.reports if not r.snapshot_erased))
+
+    @property
+    def erased(self) -> bool:
+        return any(r.snapshot_erased for r in self.reports)
+
+    @property
+    def changed(self) -> bool:
+        return any(s != self.body_source for s in self.snapshots)
+
+    @property
+    def choices(self) -> list[tuple[str, str, bool]]:
+        """The decisions offered for the post as it stands: (action, button words, the main one)."""
+        return moderation_actions.choices(self.post_status)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    groups: list[ReportGroup]
+    page: int
+    first: int  # the position in the whole queue of this page's first group
+    next_cursor: int | None  # the `page` of the next page, if there is one
+
+
+def open_report_count(session: Session) -> int:
+    """Posts with at least one open report (one query, for the moderators' header)."""
+    return session.scalar(
+        select(func.count(func.distinct(Report.post_id))).where(Report.status == ReportStatus.open)
+    )
+
+
+def queue(
+    session: Session, *, now: datetime | None = None, size: int | None = None, page: int = 1
+) -> QueuePage:
+    """Open reports grouped by post: urgent first, then oldest first. A fixed number of queries.
+
+    Pages are counted by offset: the queue is short-lived and small, and what it holds moves as
+    moderators decide, so page 1 always shows what is most urgent now.
+    """
+    size = size or QUEUE_SIZE  # read at call time, so a test may shorten it
+    urgent = func.max(case((Report.reason == AT_RISK, 1), else_=0))
+    oldest = func.min(Report.created_at)
+    skipped = (max(page, 1) - 1) * size
+    post_ids = list(
+        session.scalars(
+            select(Report.post_id)
+            .where(Report.status == ReportStatus.open)
+            .group_by(Report.post_id)
+            .order_by(urgent.desc(), oldest.asc(), Report.post_id)
+            .limit(size + 1)  # one more tells whether a next page exists
+            .offset(skipped)
+        )
+    )
+    groups = _groups(session, post_ids[:size], now or utcnow())
+    next_cursor = page + 1 if len(post_ids) > size else None
+    return QueuePage(groups, page, skipped + 1, next_cursor=next_cursor)
+
+
+def group_for_report(session: Session, report_id: int) -> ReportGroup:
+    """The group a report belongs to (its open reports; none if it was handled)."""
+    post_id = session.scalar(select(Report.post_id).where(Report.id == report_id))
+    if post_id is None:
+        raise NotFound("That report does not exist.")
+    return _groups(session, [post_id], utcnow())[0]
+
+
+def _groups(session: Session, post_ids: list[int], now: datetime) -> list[ReportGroup]:
+    """Three queries whatever the number of posts: the posts, their open reports, authors' removals."""
+    if not post_ids:
+        return []
+    posts = {
+        p.id: p
+        for p in session.scalars(
+            select(Post)
+            .where(Post.id.in_(post_ids))
+            .options(selectinload(Post.thread), selectinload(Post.author))
+        )
+    }
+    reports: dict[int, list[Report]] = defaultdict(list)
+    for r in session.scalars(
+        select(Report)
+        .where(Report.post_id.in_(post_ids), Report.status == ReportStatus.open)
+        .options(selectinload(Report.reporter))
+        .order_by(Report.created_at, Report.id)
+    ):
+        reports[r.post_id].append(r)
+    author_ids = {p.author_id for p in posts.values() if p.author_id is not None}
+    removed = dict(
+        session.execute(
+            select(Post.author_id, func.count())
+            .where(Post.author_id.in_(author_ids), Post.status == PostStatus.removed)
+            .group_by(Post.author_id)
+        ).all()
+    )
+    return [_group(posts[i], reports[i], removed.get(posts[i].author_id, 0), now) for i in post_ids]
+
+
+def _line(report: Report) -> ReportLine:
+    return ReportLine(
+        id=report.id,
+        reason=report.reason,
+        label=LABELS.get(report.reason, report.reason),
+        note=report.note,
+        reporter_name=report.reporter.pseudonym if report.reporter else FORMER_MEMBER,
+        created_at=report.created_at,
+        snapshot=report.snapshot,
+        snapshot_erased=report.snapshot_erased,
+    )
+
+
+def _group(post: Post, reports: list[Report], removed: int, now: datetime) -> ReportGroup:
+    lines = tuple(_line(r) for r in reports)
+    author = post.author
+    since = lines[0].created_at if lines else None
+    return ReportGroup(
+        post_id=post.id,
+        post_status=post.status,
+        page_cursor=reading.page_start_for(post.position),
+        body_source=post.body_source,
+        body_html=post.body_html,
+        content_note=post.content_note,
+        thread_id=post.thread_id,
+        thread_title=post.thread.title,
+        author_name=author.pseudonym if author else FORMER_MEMBER,
+        posted_as_member=post.anonymous,
+        author_removed=removed,
+        author_suspended_until=author.suspended_until if author and author.is_suspended(now) else None,
+        reports=lines,
+        urgent=any(line.reason == AT_RISK for line in lines),
+        waiting_since=since,
+        waited=timewords.waited(since, now) if since else "",
+    )
