@@ -26,19 +26,20 @@ $(DEV_STAMP): $(BIN)/python pyproject.toml requirements/dev.txt
 	touch $@ $(STAMP)
 
 # The lock: ranges stay in pyproject.toml; requirements/*.txt pin every package with the hashes of all
-# its files on PyPI (wheels for Linux x86_64 and aarch64, macOS, ...). dev.txt is resolved first and
-# constrains the other two, so the three agree. `make lock` keeps the pins that still fit (adding a
-# dependency changes only its lines); `make lock-upgrade` moves everything to the newest in range.
-# It runs on Python 3.11, the oldest supported, so the lock keeps the backports older Pythons need.
-LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
-	--strip-extras --no-emit-index-url --no-emit-find-links --no-build-isolation --build-deps-for=editable
+# its files on PyPI. uv resolves once for every platform and Python 3.11+ (--universal), writing
+# markers where they differ (Debian 12's Python 3.11.2 needs async-timeout for redis, 3.12 does not),
+# and the files install with plain pip. dev.txt is resolved first and constrains the other two, so
+# the three agree. `make lock` keeps the pins that still fit (adding a dependency changes only its
+# lines); `make lock-upgrade` moves everything to the newest in range.
+LOCK := $(BIN)/uv --no-config pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
 
 lock: $(DEV_STAMP)
-	@$(BIN)/python -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { \
-		echo "make lock runs on Python 3.11, the oldest supported: make clean && make lock PYTHON=python3.11"; exit 1; }
-	$(LOCK) $(LOCK_ARGS) --extra dev,e2e,postgres,redis -o requirements/dev.txt pyproject.toml
-	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt --extra postgres,redis -o requirements/deploy.txt pyproject.toml
-	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt -o requirements/run.txt pyproject.toml
+	$(LOCK) $(LOCK_ARGS) --extra dev --extra e2e --extra postgres --extra redis \
+		-o requirements/dev.txt pyproject.toml requirements/build.in
+	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt --extra postgres --extra redis \
+		-o requirements/deploy.txt pyproject.toml requirements/build.in
+	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt -o requirements/run.txt pyproject.toml requirements/build.in
 
 lock-upgrade:
 	$(MAKE) lock LOCK_ARGS=--upgrade
