@@ -1,23 +1,48 @@
 # Two commands for a newcomer: `make run` and `make test`.
+# Both install exact versions with hashes from requirements/ (the lock; `make lock` refreshes it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# The project itself, its dependencies already installed from the lock (setuptools comes from the lock too).
+INSTALL_SELF := $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run test test-sqlite test-postgres lint migrate seed bench test-e2e screenshots node-deps clean
+.PHONY: run test test-sqlite test-postgres lint lock lock-upgrade migrate seed bench test-e2e screenshots node-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# run.txt: the app alone, for SQLite (no dev tools, no PostgreSQL or Redis driver).
+$(STAMP): $(BIN)/python pyproject.toml requirements/run.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/run.txt
+	$(INSTALL_SELF)
 	touch $@
 
-$(DEV_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev,e2e]'
+# dev.txt: the app with the dev, e2e, postgres and redis extras (what `make test` and CI need).
+$(DEV_STAMP): $(BIN)/python pyproject.toml requirements/dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(INSTALL_SELF)
 	touch $@ $(STAMP)
+
+# The lock: ranges stay in pyproject.toml; requirements/*.txt pin every package with the hashes of all
+# its files on PyPI. uv resolves once for every platform and Python 3.11+ (--universal), writing
+# markers where they differ (Debian 12's Python 3.11.2 needs async-timeout for redis, 3.12 does not),
+# and the files install with plain pip. dev.txt is resolved first and constrains the other two, so
+# the three agree. `make lock` keeps the pins that still fit (adding a dependency changes only its
+# lines); `make lock-upgrade` moves everything to the newest in range.
+LOCK := $(BIN)/uv --no-config pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
+
+lock: $(DEV_STAMP)
+	$(LOCK) $(LOCK_ARGS) --extra dev --extra e2e --extra postgres --extra redis \
+		-o requirements/dev.txt pyproject.toml requirements/build.in
+	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt --extra postgres --extra redis \
+		-o requirements/deploy.txt pyproject.toml requirements/build.in
+	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt -o requirements/run.txt pyproject.toml requirements/build.in
+
+lock-upgrade:
+	$(MAKE) lock LOCK_ARGS=--upgrade
 
 # axe-core for the browser tests' accessibility checks (a test tool, never served to users).
 node-deps:

@@ -127,12 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from app.config import MissingExtra
     from app.errors import DomainError
 
     try:
+        get_settings().check_extras()
         args.func(args)
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
+        return 1
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
         return 1
     return 0
 

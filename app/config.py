@@ -1,5 +1,6 @@
 """Settings: environment variables prefixed PEERBEARING_, plus DATABASE_URL as is."""
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by Settings.check
 MIN_SECRET_LENGTH = 32  # CSRF tokens are HMACs under this key: a short one could be guessed
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+
+
+class MissingExtra(RuntimeError):
+    """The settings name a PostgreSQL database or Redis, but that driver (an extra) is not installed."""
 
 
 class Settings(BaseSettings):
@@ -40,12 +46,32 @@ class Settings(BaseSettings):
     pseudonym_hold_days: int = 90
 
     def check(self) -> None:
+        self.check_extras()
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise RuntimeError("Refusing to start in production with the development secret key.")
         if self.environment == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
             raise RuntimeError(
                 f"Refusing to start in production with a secret key shorter than {MIN_SECRET_LENGTH} "
                 "characters; make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+
+    def check_extras(self) -> None:
+        """Refuse settings that need a driver this install lacks (the SQLite default needs none)."""
+        problems, extras = [], []
+        if self.database_url.startswith("postgresql") and importlib.util.find_spec("psycopg") is None:
+            problems.append(
+                "DATABASE_URL names a PostgreSQL database, but its driver (psycopg) is not installed."
+            )
+            extras.append("postgres")
+        if self.rate_limit_storage.startswith(REDIS_SCHEMES) and importlib.util.find_spec("redis") is None:
+            problems.append(
+                "PEERBEARING_RATE_LIMIT_STORAGE names Redis, but its driver (redis) is not installed."
+            )
+            extras.append("redis")
+        if problems:
+            raise MissingExtra(
+                " ".join(problems) + f" Install peerbearing[{','.join(extras)}]: "
+                "pip install --require-hashes -r requirements/deploy.txt (see docs/deploy.md)."
             )
 
 

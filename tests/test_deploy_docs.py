@@ -130,3 +130,11 @@ def test_unit_files_in_the_guide_parse():
     assert len(blocks) == 2
     for block in blocks:
         assert "Unit" in _unit(block).sections()
+
+
+def test_the_guide_installs_peerbearing_with_postgres_and_redis_from_the_lock():
+    guide = (DOCS / "deploy.md").read_text()
+    assert ".venv/bin/pip install --require-hashes -r requirements/deploy.txt" in guide
+    assert ".venv/bin/pip install --no-deps --no-build-isolation ." in guide
+    lock = (DOCS.parent / "requirements" / "deploy.txt").read_text()
+    assert re.search(r"^psycopg==", lock, re.M) and re.search(r"^redis==", lock, re.M)

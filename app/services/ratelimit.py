@@ -44,7 +44,7 @@ from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.config import Settings, get_settings
+from app.config import REDIS_SCHEMES, Settings, get_settings
 from app.errors import TooMany
 from app.models import User, utcnow
 from app.services import pseudonyms, timewords
@@ -84,7 +84,7 @@ _cached: tuple[Settings, MovingWindowRateLimiter] | None = None
 
 
 def make_storage(url: str, *, key_prefix: str = KEY_PREFIX) -> Storage:
-    if url.startswith(("redis://", "rediss://", "redis+unix://")):
+    if url.startswith(REDIS_SCHEMES):
         # Short timeouts: a slow Redis must not hold requests; errors are wrapped so we can fail open.
         return storage_from_string(
             url, key_prefix=key_prefix, wrap_exceptions=True, socket_timeout=1, socket_connect_timeout=1
