@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.cli import migrate
+from app.config import get_settings
 from tests.engines import (
     ENGINE,
     ENGINES,
@@ -140,6 +141,15 @@ def session(database_url) -> Iterator[Session]:
     # Deferred transactions: a test's open read never blocks the app's writers (WAL).
     with db.new_session() as s:
         yield s
+
+
+@pytest.fixture
+def limits_on(database_url, monkeypatch):
+    """Rate limits switched on, with a fresh in-memory store for this test."""
+    monkeypatch.setenv("PEERBEARING_RATE_LIMITS_ENABLED", "true")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from app import cli, db
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -18,6 +18,7 @@ from app.services import (
     thread_tools,
     timewords,
 )
+from tests import queries
 from tests.factories import (
     at_once,
     load,
@@ -113,16 +114,9 @@ def test_queue_group_shows_snapshot_current_text_notes_and_the_authors_history(s
 
 def test_queue_loads_in_the_same_number_of_queries_for_one_group_or_many(session, author):
     def statements_for_queue() -> int:
-        seen = []
-        engine = db.get_engine()
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            moderation_queue.queue(session)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-            session.commit()
-        return len(seen)
+        sent = queries.count(lambda: moderation_queue.queue(session))
+        session.commit()
+        return sent
 
     reported_post(session, author, reasons=("unkind", "spam"))
     one = statements_for_queue()

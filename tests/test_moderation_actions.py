@@ -1,14 +1,14 @@
 """The moderation vocabulary (one table of actions and their words) and how decisions read it over HTTP."""
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 
-from app import db
 from app.config import get_settings
 from app.errors import STATUS_WORDS
 from app.models import FORMER_MEMBER, ModAction, Post, PostStatus, Report, ReportStatus, User
 from app.services import decisions, thread_tools
 from app.services.moderation_actions import ACTIONS, AUTO_HIDE, LOGGED, THREAD_FLAGS, THREAD_LOGGED, choices
+from tests import queries
 from tests.factories import load, make_moderator, make_thread, make_user, opening_post, report
 from tests.http import csrf_of, htmx
 
@@ -78,15 +78,9 @@ def test_the_log_names_the_threshold_an_erased_author_and_no_author_for_thread_t
 
 
 def _statements_of(call) -> list[str]:
-    seen: list[str] = []
-    engine = db.get_engine()
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with queries.statements() as sent:
         call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return seen
+    return [sql for sql, _params in sent]
 
 
 def _reads_the_group(statements: list[str]) -> bool:

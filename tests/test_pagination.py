@@ -5,6 +5,7 @@ from sqlalchemy import update
 
 from app.models import Thread, utcnow
 from app.services import posting, reading
+from tests import queries
 from tests.factories import make_thread, make_user
 from tests.html import has_id, parse, root
 
@@ -118,19 +119,11 @@ def test_thread_paging_with_htmx_answers_the_posts_fragment(client, session):
 
 def test_no_offset_is_used_for_paging(session):
     """Keyset, not OFFSET: the SQL for an older page filters on the cursor."""
-    from sqlalchemy import event
-
     _threads(session, 25)
-    statements = []
-    engine = session.get_bind()
-    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with queries.statements() as sent:
         cursor = reading.latest_threads(session).next_cursor
         reading.latest_threads(session, before=cursor)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    selects = [(sql, params) for sql, params in statements if sql.startswith("SELECT thread.")]
+    selects = [(sql, params) for sql, params in sent if sql.startswith("SELECT thread.")]
     assert len(selects) == 2
     for sql, params in selects:
         # SQLite's dialect always writes "LIMIT ? OFFSET ?"; the offset bound is 0 on every page.

@@ -4,12 +4,12 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from app import db
 from app.models import Post, Thread
 from app.models.user import ANONYMOUS_NAME
 from app.services import posting, reading, search
+from tests import queries
 from tests.factories import load, make_moderator, make_thread, make_user
 from tests.http import csrf_of, htmx
 
@@ -218,16 +218,9 @@ def test_the_byline_rule_in_the_service(session, author):
 
 def test_thread_lists_and_search_name_anonymous_authors_without_a_query_per_row(session, author):
     def statements(read) -> int:
-        seen = []
-        engine = db.get_engine()
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            read()
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-            session.commit()
-        return len(seen)
+        sent = queries.count(read)
+        session.commit()
+        return sent
 
     def reads():
         return (

@@ -20,15 +20,6 @@ from tests.http import csrf_of, htmx, submit
 REDIS_URL = "redis://127.0.0.1:6379"
 
 
-@pytest.fixture
-def limits_on(database_url, monkeypatch):
-    """Rate limits switched on, with a fresh in-memory store for this test."""
-    monkeypatch.setenv("PEERBEARING_RATE_LIMITS_ENABLED", "true")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 def test_a_second_quick_reply_is_refused_with_429_and_the_page_keeps_the_typed_text(client, limits_on):
     join_via_http(client)
     path = start_thread_via_http(client)

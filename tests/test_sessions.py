@@ -286,14 +286,6 @@ def test_the_export_lists_each_session_by_the_day_it_began_and_nothing_else(clie
     assert membership.export(session, user=_member(session, name))["sessions"] == sessions
 
 
-@pytest.fixture
-def limits_on(database_url, monkeypatch):
-    monkeypatch.setenv("PEERBEARING_RATE_LIMITS_ENABLED", "true")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 def test_passphrase_checks_are_rate_limited_like_sign_in(client, limits_on):
     join_via_http(client)
     token = csrf_of(client, "/me")
