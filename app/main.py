@@ -50,7 +50,10 @@ def create_app() -> FastAPI:
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             response = await error_page(request, 413)
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # noqa: BLE001 - answered here, so it gets the headers below too
+                response = await server_error_handler(request, exc)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not get_settings().allow_indexing:

@@ -52,6 +52,10 @@ def test_a_server_error_shows_a_calm_page_without_a_trace(app):
     assert r.status_code == 500
     assert "Something went wrong on our side" in r.text
     assert "secret internals" not in r.text and "Traceback" not in r.text
+    # Even this answer carries the page headers: no framing, no scripts from elsewhere, no indexing.
+    assert r.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert r.headers["Cache-Control"] == "no-store"
 
 
 def test_an_oversized_request_gets_413(client):
