@@ -267,6 +267,9 @@ def test_keyboard_only_a_member_reacts_and_replies_with_visible_focus(browse, fo
     assert focus_ring(page)["id"] == "reply-form-content_note"
     page.keyboard.press("Tab")
     stop = focus_ring(page)
+    assert stop["id"] == "reply-form-anonymous" and stop["visible"], stop  # "Post as a member", unticked
+    page.keyboard.press("Tab")
+    stop = focus_ring(page)
     assert stop["name"] == "Post reply" and stop["visible"], stop
     page.keyboard.press("Enter")
     new_post = page.locator("#posts .post").filter(has_text=words)
