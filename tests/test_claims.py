@@ -319,6 +319,9 @@ def test_claim_without_js_answers_303_to_the_queue_which_shows_the_holder_and_gu
     assert not block.select("form")  # neither a claim form nor a release button for another moderator
     mine = by_id(moderator.get("/mod").text, f"report-group-p{post.id}-claim")
     assert one(mine, "form")["action"] == f"/mod/reports/{at_risk.id}/release"
+    log_page = " ".join(moderator.get("/mod/log").text.split())
+    assert "<strong>Mod-Willow</strong> claimed, to reach out to its author, <a" in log_page
+    assert "by Author-Two" in log_page and "Why: Level: high" in log_page
 
 
 def test_claim_with_htmx_answers_the_group_with_the_claim_shown(session, author, mod, browsers):
