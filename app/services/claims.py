@@ -76,10 +76,16 @@ def claim(session: Session, *, report_id: int, moderator: User, level: str) -> C
         raise Conflict(f"{words} (level: {LABELS[held.level].lower()}).")
     if inserted or held.level != level:
         held.level = level
+        reason = f"Level: {LABELS[level].lower()}"
         moderation_log.record(
-            session, moderator=moderator, action="claim", post=post, target=post.author,
-            reason=f"Level: {LABELS[level].lower()}", now=now,
-        )  # fmt: skip
+            session,
+            moderator=moderator,
+            action="claim",
+            post=post,
+            target=post.author,
+            reason=reason,
+            now=now,
+        )
     session.commit()
     return held
 
