@@ -442,3 +442,23 @@ def test_a_decision_over_http_ends_the_claim(session, author, mod, browsers):
     done = moderator.post(f"/mod/reports/{at_risk.id}", data={"action": "dismiss", "csrf_token": token})
     assert done.status_code == 303 and claim_rows(session) == []
     assert load(Post, post.id).status == "visible"
+
+
+def test_the_queue_page_sends_as_many_statements_for_one_claimed_group_as_for_many(
+    session, author, mod, browsers
+):
+    moderator = browsers("Mod-Willow")
+
+    def statements_for_page() -> int:
+        with queries.statements() as seen:
+            assert moderator.get("/mod").status_code == 200
+        return len(seen)
+
+    _post, [first] = at_risk_post(session, author)
+    claims.claim(session, report_id=first.id, moderator=mod, level="low")
+    one_claim = statements_for_page()
+    for n in range(3):
+        _p, [r] = at_risk_post(session, make_user(session), title=f"More {n}")
+        claims.claim(session, report_id=r.id, moderator=mod, level="medium")
+    at_risk_post(session, author, title="Unclaimed")
+    assert statements_for_page() == one_claim
