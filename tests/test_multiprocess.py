@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import db
-from app.models import Post, PostStatus, Reaction, Report, Thread
+from app.models import Claim, Post, PostStatus, Reaction, Report, Thread, User
 from tests.factories import PASSPHRASE, make_moderator, make_thread, make_user, opening_post, report
 from tests.html import by_id, form_values
 from tests.http import csrf_of
@@ -191,6 +191,35 @@ def test_a_moderator_decision_on_one_process_is_seen_on_the_other_and_taken_once
             assert "remove by this moderator" in page and "A cruel line about someone" not in page
         else:
             assert "A cruel line about someone" in page
+
+
+def test_two_moderators_claiming_an_at_risk_post_on_both_processes_at_once_one_holds_it(servers, session):
+    a, b = servers
+    post = opening_post(session, make_thread(session, make_user(session), body="I can't do this any more"))
+    at_risk = report(session, post, make_user(session), reason="at_risk").report
+    for name in ("Night-Watch", "Day-Watch"):
+        make_moderator(session, name)
+    clients = {"Night-Watch": _signed_in(a, "Night-Watch"), "Day-Watch": _signed_in(b, "Day-Watch")}
+    gate = threading.Barrier(2)
+
+    def claim(client: httpx.Client) -> httpx.Response:
+        data = {"level": "high", "csrf_token": csrf_of(client)}
+        gate.wait()
+        return client.post(f"/mod/reports/{at_risk.id}/claim", data=data)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = dict(zip(clients, pool.map(claim, clients.values()), strict=True))
+    assert sorted(r.status_code for r in answers.values()) == [303, 409]
+    [holder] = [name for name, r in answers.items() if r.status_code == 303]
+    [refused] = [r for r in answers.values() if r.status_code == 409]
+    assert f"{holder} has already taken this on (level: high)." in refused.text
+    with db.new_session() as s:
+        assert s.scalars(select(Claim.moderator_id)).all() == [
+            s.scalar(select(User.id).where(User.pseudonym == holder))
+        ]
+    for client in clients.values():
+        claimed = by_id(client.get("/mod").text, f"report-group-p{post.id}-claim").get_text(" ")
+        assert f"{holder} is reaching out" in " ".join(claimed.split())
 
 
 REDIS_URL = "redis://127.0.0.1:6379"

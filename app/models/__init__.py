@@ -1,12 +1,15 @@
 """All tables, imported together so the metadata is complete (Alembic reads it)."""
 
 from app.models.base import metadata, utcnow
+from app.models.claim import CLAIM_LEVELS, Claim
 from app.models.forum import Category, Post, PostStatus, Thread
 from app.models.moderation import ModAction, Report, ReportStatus
 from app.models.reaction import Reaction, ReactionKind
 from app.models.user import FORMER_MEMBER, HeldPseudonym, LoginSession, Role, User, is_moderator_role
 
 __all__ = [
+    "CLAIM_LEVELS",
+    "Claim",
     "FORMER_MEMBER",
     "Category",
     "HeldPseudonym",

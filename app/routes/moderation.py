@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from app import db
 from app.deps import CSRF, Cursor, ModeratorUser, PageNumber, PostDep, RowId, SessionDep, Text, ThreadDep
 from app.models import Thread
-from app.services import decisions, moderation_log, moderation_queue, thread_tools
+from app.services import claims, decisions, moderation_log, moderation_queue, thread_tools
 from app.web import FormSpec, after_action, keep_form, post_path, render, see_other, wants_fragment
 
 router = APIRouter()
@@ -44,6 +44,32 @@ def decide(
         ctx = {"decision": decision, "open_reports": moderation_queue.open_report_count(session)}
         return render(request, "partials/report_handled.html", ctx)
     return see_other(request, "mod:queue")
+
+
+def _group_back(request: Request, session: SessionDep, report_id: int, post_id: int) -> Response:
+    """After a claim or a release: htmx gets the group with the claim as it now stands; a form, /mod."""
+    if wants_fragment(request):
+        return render(
+            request, DECISION_FORM.partial, {"group": moderation_queue.group_for_report(session, report_id)}
+        )
+    return see_other(request, "mod:queue", anchor=f"report-group-p{post_id}")
+
+
+@router.post("/mod/reports/{report_id:int}/claim", name="mod:claim", dependencies=[CSRF])
+def claim(
+    request: Request, session: SessionDep, moderator: ModeratorUser, report_id: RowId, level: Text = ""
+) -> Response:
+    group = partial(db.read, moderation_queue.group_for_report, report_id)  # read only if an error shows it
+    keep_form(request, DECISION_FORM, group=group, level=level)
+    held = claims.claim(session, report_id=report_id, moderator=moderator, level=level)
+    return _group_back(request, session, report_id, held.post_id)
+
+
+@router.post("/mod/reports/{report_id:int}/release", name="mod:release", dependencies=[CSRF])
+def release(request: Request, session: SessionDep, moderator: ModeratorUser, report_id: RowId) -> Response:
+    keep_form(request, DECISION_FORM, group=partial(db.read, moderation_queue.group_for_report, report_id))
+    post_id = claims.release(session, report_id=report_id, moderator=moderator)
+    return _group_back(request, session, report_id, post_id)
 
 
 @router.post("/mod/posts/{post_id:int}/restore", name="mod:restore_post", dependencies=[CSRF])

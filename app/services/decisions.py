@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from app.models import Post, PostStatus, Report, ReportStatus, Role, User, utcnow
-from app.services import moderation_log, standing, timewords
+from app.services import claims, moderation_log, standing, timewords
 from app.services.moderation_actions import ACTIONS, Action
 from app.services.reporting import LABELS
 
@@ -66,6 +66,7 @@ def decide(
         )
         case = _Case(post, moderator, ACTIONS[action], reason, reported_as, pause_days, now)
         log_reason, until = step(case)
+        claims.end(session, post_id=post.id)  # decided: nobody holds the item any more
     except DomainError:
         session.rollback()  # nothing of a refused decision is kept
         raise
@@ -220,6 +221,7 @@ def restore_post(session: Session, *, post: Post, moderator: User, reason: str =
         .where(Report.post_id == post.id, Report.status == ReportStatus.open)
         .values(status=ReportStatus.dismissed, resolved_by_id=moderator.id, resolved_at=now)
     )
+    claims.end(session, post_id=post.id)
     _set_status(post, PostStatus.visible)
     moderation_log.record(
         session, moderator=moderator, action="restore", post=post, target=post.author, reason=reason, now=now

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Post, Reaction, Report, Thread, User, utcnow
+from app.models import Claim, Post, Reaction, Report, Thread, User, utcnow
 from app.services import accounts, erasure, pseudonyms, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
@@ -97,6 +97,12 @@ def _reports(session: Session, user: User) -> list[dict[str, Any]]:
     return [{**{f: getattr(r, f) for f in fields}, "created": _iso(r.created_at)} for r in reports]
 
 
+def _claims(session: Session, user: User) -> list[dict[str, Any]]:
+    # A moderator's own work: which at-risk posts they took on, at what level (no one's words).
+    claims = session.scalars(select(Claim).where(Claim.moderator_id == user.id).order_by(Claim.created_at))
+    return [{"post_id": c.post_id, "level": c.level, "claimed": _iso(c.created_at)} for c in claims]
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -105,6 +111,7 @@ SECTIONS = {
     "encouragements_given": _encouragements,
     "sessions": _sessions,
     "reports_made": _reports,
+    "at_risk_items_claimed": _claims,
 }
 
 

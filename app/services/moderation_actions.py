@@ -58,10 +58,13 @@ THREAD_FLAGS = {"locked": ("lock", "unlock"), "pinned": ("pin", "unpin")}
 THREAD_LOGGED = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin": "unpinned"}
 
 AUTO_HIDE = "auto_hide"  # written by reporting when enough members report a post
+# Claims on at-risk items (services/claims.py): a moderator takes one on, or gives it back.
+CLAIM_LOGGED = {"claim": "claimed, to reach out to its author,", "release": "released the claim on"}
 LOGGED = {
     **{name: action.logged for name, action in ACTIONS.items()},
     AUTO_HIDE: "hid, pending review,",
     **THREAD_LOGGED,
+    **CLAIM_LOGGED,
 }
 
 

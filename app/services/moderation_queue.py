@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
-from app.services import moderation_actions, reading, timewords
+from app.services import claims, moderation_actions, reading, timewords
 from app.services.reporting import AT_RISK, LABELS
 
 QUEUE_SIZE = 50
@@ -47,6 +47,16 @@ class ReportGroup:
     urgent: bool
     waiting_since: datetime | None
     waited: str
+    claim: claims.ClaimView | None = None  # who is reaching out, on an urgent group
+
+    @property
+    def at_risk_report_id(self) -> int | None:
+        """The report a claim is made on: the group's first at-risk one."""
+        return next((r.id for r in self.reports if r.reason == AT_RISK), None)
+
+    @property
+    def claim_levels(self) -> list[claims.LevelChoice]:
+        return claims.levels()
 
     @property
     def first_report_id(self) -> int | None:
@@ -122,7 +132,7 @@ def group_for_report(session: Session, report_id: int) -> ReportGroup:
 
 
 def _groups(session: Session, post_ids: list[int], now: datetime) -> list[ReportGroup]:
-    """Three queries whatever the number of posts: the posts, their open reports, authors' removals."""
+    """Four queries whatever the number of posts: the posts, open reports, authors' removals, claims."""
     if not post_ids:
         return []
     posts = {
@@ -149,7 +159,11 @@ def _groups(session: Session, post_ids: list[int], now: datetime) -> list[Report
             .group_by(Post.author_id)
         ).all()
     )
-    return [_group(posts[i], reports[i], removed.get(posts[i].author_id, 0), now) for i in post_ids]
+    # Only urgent groups can be claimed: a queue without one sends no claims query at all.
+    held = claims.held_on(session, [i for i in post_ids if any(r.reason == AT_RISK for r in reports[i])])
+    return [
+        _group(posts[i], reports[i], removed.get(posts[i].author_id, 0), now, held.get(i)) for i in post_ids
+    ]
 
 
 def _line(report: Report) -> ReportLine:
@@ -165,7 +179,9 @@ def _line(report: Report) -> ReportLine:
     )
 
 
-def _group(post: Post, reports: list[Report], removed: int, now: datetime) -> ReportGroup:
+def _group(
+    post: Post, reports: list[Report], removed: int, now: datetime, claim: claims.ClaimView | None
+) -> ReportGroup:
     lines = tuple(_line(r) for r in reports)
     author = post.author
     since = lines[0].created_at if lines else None
@@ -186,4 +202,5 @@ def _group(post: Post, reports: list[Report], removed: int, now: datetime) -> Re
         urgent=any(line.reason == AT_RISK for line in lines),
         waiting_since=since,
         waited=timewords.waited(since, now) if since else "",
+        claim=claim if lines else None,
     )
