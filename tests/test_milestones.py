@@ -310,3 +310,23 @@ def test_export_holds_the_milestones_and_erasure_takes_them(client, session):
     token = csrf_of(client, "/me/delete")
     assert client.post("/me/delete", data={"passphrase": PASSPHRASE, "csrf_token": token}).status_code == 303
     assert _member(session, "Steady-Oak") is None  # the milestones lived on the erased row
+
+
+def test_a_reply_sent_with_htmx_carries_the_badge_but_not_when_made_as_a_member(client, session):
+    join_via_http(client, "Steady-Oak")
+    today = milestones.today()
+    _save(
+        session,
+        _member(session, "Steady-Oak"),
+        (today - timedelta(days=2)).isoformat(),
+        show_days=True,
+        today=today,
+    )
+    thread = make_thread(session, make_user(session))
+    token = csrf_of(client, f"/t/{thread.id}")
+    named = client.post(f"/t/{thread.id}/reply", data={"body": "Two days"}, headers=htmx(token))
+    assert named.status_code == 200 and one(named.text, ".days-badge").get_text() == "2 days"
+    hidden = client.post(
+        f"/t/{thread.id}/reply", data={"body": "Quietly", "anonymous": "on"}, headers=htmx(token)
+    )
+    assert hidden.status_code == 200 and parse(hidden.text).select(".days-badge") == []

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
-from app.services import posting, ratelimit, read_markers, reading
+from app.services import milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
@@ -79,7 +79,7 @@ def reply(
         session, thread=thread, author=user, body=body, content_note=content_note, anonymous=anonymous == "on"
     )
     if wants_fragment(request):
-        seen = reading.as_seen_by(post, reader=user)
+        seen = reading.as_seen_by(post, reader=user, today=milestones.today())  # a thread page: badge too
         return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})
     return after_action(request, post_path(request, post))
 

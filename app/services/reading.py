@@ -253,17 +253,6 @@ def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> d
     return mine
 
 
-def threads_by(session: Session, *, author: User, size: int = 50) -> list[Thread]:
-    query = (
-        select(Thread)
-        .where(Thread.author_id == author.id)
-        .options(selectinload(Thread.category))
-        .order_by(Thread.created_at.desc())
-        .limit(size)
-    )
-    return list(session.scalars(query))
-
-
 def page_start_for(position: int, size: int | None = None) -> int | None:
     """The `after` cursor of the thread page that holds this position (positions never move)."""
     size = size or page_size()
