@@ -5,6 +5,7 @@ from app.models.claim import CLAIM_LEVELS, Claim
 from app.models.forum import Category, Post, PostStatus, Thread
 from app.models.moderation import ModAction, Report, ReportStatus
 from app.models.reaction import Reaction, ReactionKind
+from app.models.reading_state import ReadMarker
 from app.models.user import FORMER_MEMBER, HeldPseudonym, LoginSession, Role, User, is_moderator_role
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Post",
     "PostStatus",
     "Reaction",
+    "ReadMarker",
     "ReactionKind",
     "Report",
     "ReportStatus",

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -50,7 +50,15 @@ class User(SQLModel, table=True):
     role: str = Field(default=Role.member, sa_column=Column(String(16), nullable=False, default="member"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     suspended_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Private recovery milestones (/me/milestones): only the day count is ever public, and only
+    # with `show_days`, next to their name on thread pages (never on posts made "as a member").
     recovery_start: date | None = Field(default=None)
+    show_days: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    keep_longest: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # The longest stretch that ended at a reset, in days; kept only while `keep_longest` is on.
+    longest_days: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
     @property
     def is_moderator(self) -> bool:

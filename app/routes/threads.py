@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
-from app.services import posting, ratelimit, reading
+from app.services import milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
@@ -21,6 +21,7 @@ def show(
 ) -> Response:
     thread = reading.thread_with_category(session, thread_id)
     page = reading.thread_posts(session, thread=thread, reader=reader, after=after)
+    read_markers.seen(session, reader=reader, thread=thread, last_position=page.last_position)
     ctx = {"thread": thread, "page": page}
     if wants_fragment(request):
         return render(request, "partials/post_list.html", ctx)
@@ -28,10 +29,12 @@ def show(
 
 
 @router.get("/new", name="threads:new")
-def new_form(request: Request, session: SessionDep, user: CurrentUser, category: str = "") -> Response:
-    return render(
-        request, "pages/new_thread.html", {"categories": reading.categories(session), "category": category}
-    )
+def new_form(
+    request: Request, session: SessionDep, user: CurrentUser, category: str = "", title: str = ""
+) -> Response:
+    # `title` prefills the form (the milestone link on /me); the service checks it when posted.
+    ctx = {"categories": reading.categories(session), "category": category, "title": title[:150]}
+    return render(request, "pages/new_thread.html", ctx)
 
 
 @router.post("/new", name="threads:create", dependencies=[CSRF])
@@ -76,7 +79,7 @@ def reply(
         session, thread=thread, author=user, body=body, content_note=content_note, anonymous=anonymous == "on"
     )
     if wants_fragment(request):
-        seen = reading.as_seen_by(post, reader=user)
+        seen = reading.as_seen_by(post, reader=user, today=milestones.today())  # a thread page: badge too
         return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})
     return after_action(request, post_path(request, post))
 

@@ -8,8 +8,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Claim, Post, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, erasure, pseudonyms, reactions, reading
+from app.models import Claim, Post, Reaction, ReadMarker, Report, Thread, User, utcnow
+from app.services import accounts, erasure, milestones, pseudonyms, reactions, read_markers
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -24,18 +24,20 @@ class OwnPage:
 
     user: User
     paused_until: datetime | None  # set only while the account is suspended
-    threads: list[Thread]
+    threads: list[read_markers.ThreadNews]  # theirs and those they replied to, newest activity first
+    milestones: milestones.Summary
     sessions: list[accounts.OpenSession]  # oldest first, by day only
     done: str  # a confirmation of what was just done, or ""
 
 
 def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
-    """Read-only; two queries (threads, sessions)."""
+    """Read-only; three queries (threads with their new-reply counts, their categories, sessions)."""
     paused = user.suspended_until if user.is_suspended(utcnow()) else None
     return OwnPage(
         user=user,
         paused_until=paused,
-        threads=reading.threads_by(session, author=user),
+        threads=read_markers.news(session, user=user),
+        milestones=milestones.summary(user=user, today=milestones.today()),
         sessions=accounts.open_sessions(session, user=user, token=token),
         done=DONE.get(done, ""),
     )
@@ -103,6 +105,24 @@ def _claims(session: Session, user: User) -> list[dict[str, Any]]:
     return [{"post_id": c.post_id, "level": c.level, "claimed": _iso(c.created_at)} for c in claims]
 
 
+def _milestones(session: Session, user: User) -> dict[str, Any]:
+    return {
+        "recovery_start": _iso(user.recovery_start),
+        "show_days": user.show_days,
+        "keep_longest": user.keep_longest,
+        "longest_days": user.longest_days,
+    }
+
+
+def _read_markers(session: Session, user: User) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ReadMarker.thread_id, ReadMarker.position)
+        .where(ReadMarker.user_id == user.id)
+        .order_by(ReadMarker.thread_id)
+    )
+    return [{"thread_id": tid, "read_up_to_position": pos} for tid, pos in rows]
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -112,6 +132,8 @@ SECTIONS = {
     "sessions": _sessions,
     "reports_made": _reports,
     "at_risk_items_claimed": _claims,
+    "milestones": _milestones,
+    "read_markers": _read_markers,
 }
 
 
@@ -130,6 +152,7 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
     reactions.recount(session, post_ids=touched)
+    # Milestones live on the user row; read markers follow by ON DELETE CASCADE (both go below).
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

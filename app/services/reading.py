@@ -1,7 +1,7 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -10,6 +10,7 @@ from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Post, PostStatus, Reaction, Thread, User
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
+from app.services import milestones
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -26,6 +27,9 @@ class Byline:
 
     name: str
     as_member: bool = False  # posted as "a member", shown by name to its author or a moderator
+    # The author's "N days" badge: thread pages only, only if they chose show_days, never on a post
+    # made "as a member" (a day count next to "a member" would say who it is).
+    days: str = ""
 
 
 @dataclass
@@ -57,7 +61,7 @@ class PostView:
     celebrate_count: int
 
 
-def as_seen_by(post: Post, *, reader: User | None) -> PostView:
+def as_seen_by(post: Post, *, reader: User | None, today: date | None = None) -> PostView:
     """What of this post the reader is handed (moderators, too, read hidden posts in the queue only)."""
     visible = post.status == PostStatus.visible
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
@@ -68,7 +72,7 @@ def as_seen_by(post: Post, *, reader: User | None) -> PostView:
         thread_id=post.thread_id,
         position=post.position,
         author_id=post.author_id,
-        byline=post_byline(post, reader=reader),
+        byline=post_byline(post, reader=reader, today=today),
         created_at=post.created_at,
         edited_at=post.edited_at,
         status=post.status,
@@ -89,22 +93,36 @@ class PostPage:
     next_cursor: int | None  # the `after` of the next page: the position it starts after
     mine: dict[int, set[str]]  # post id -> kinds the reader pressed
 
+    @property
+    def last_position(self) -> int | None:
+        """On the thread's last page, the position of its last post (what a read marker keeps)."""
+        return self.posts[-1].position if self.posts and self.next_cursor is None else None
 
-def byline(author: User | None, *, anonymous: bool, reader=None) -> Byline:
+
+def byline(author: User | None, *, anonymous: bool, reader=None, today: date | None = None) -> Byline:
     """Who wrote it, for this reader: "a member" unless the reader wrote it or moderates.
 
     `reader` is a User or the request's Viewer (anything with `id` and `is_moderator`). An
     anonymous post whose author left stays "a member": "a former member" would tell when they left.
+    With `today` (thread pages), a named author who chose show_days gets their day count.
     """
     if not anonymous:
-        return Byline(author.pseudonym if author else FORMER_MEMBER)
+        if author is None:
+            return Byline(FORMER_MEMBER)
+        return Byline(author.pseudonym, days=days_badge(author, today))
     if author is not None and reader is not None and (reader.id == author.id or reader.is_moderator):
         return Byline(author.pseudonym, as_member=True)
     return Byline(ANONYMOUS_NAME)
 
 
-def post_byline(post: Post, *, reader=None) -> Byline:
-    return byline(post.author, anonymous=post.anonymous, reader=reader)
+def days_badge(author: User, today: date | None) -> str:
+    if today is None or not author.show_days or author.recovery_start is None:
+        return ""
+    return milestones.days_words(milestones.days_counted(author.recovery_start, today))
+
+
+def post_byline(post: Post, *, reader=None, today: date | None = None) -> Byline:
+    return byline(post.author, anonymous=post.anonymous, reader=reader, today=today)
 
 
 def listed_byline(pseudonym: str | None, *, anonymous: bool) -> Byline:
@@ -204,7 +222,7 @@ def thread_posts(
     after: int | None = None,
     size: int | None = None,
 ) -> PostPage:
-    """One page of the thread, each post as this reader may see it."""
+    """One page of the thread, each post as this reader may see it (badges from the loaded authors)."""
     size = size or page_size()
     query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
     if after is not None:
@@ -212,8 +230,9 @@ def thread_posts(
     rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
     next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
+    today = milestones.today()  # one day for the whole page
     return PostPage(
-        posts=[as_seen_by(p, reader=reader) for p in posts],
+        posts=[as_seen_by(p, reader=reader, today=today) for p in posts],
         next_cursor=next_cursor,
         mine=pressed_by(session, reader=reader, posts=posts),
     )
@@ -232,17 +251,6 @@ def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> d
     for post_id, kind in rows:
         mine[post_id].add(kind)
     return mine
-
-
-def threads_by(session: Session, *, author: User, size: int = 50) -> list[Thread]:
-    query = (
-        select(Thread)
-        .where(Thread.author_id == author.id)
-        .options(selectinload(Thread.category))
-        .order_by(Thread.created_at.desc())
-        .limit(size)
-    )
-    return list(session.scalars(query))
 
 
 def page_start_for(position: int, size: int | None = None) -> int | None:

@@ -136,6 +136,13 @@ def _mod_decision_error(page: Page, forum: Forum) -> None:
     expect(page).to_have_url(re.compile(r"/mod/reports/\d+$"))
 
 
+def _milestones_error(page: Page, forum: Forum) -> None:
+    page.goto("/me/milestones")
+    page.get_by_label("Your start date").fill("2099-01-01")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("That date is still to come")
+
+
 def _welcome(page: Page, forum: Forum) -> None:
     page.goto("/join")
     page.get_by_label("Passphrase").fill("slow steady mornings")
@@ -160,6 +167,8 @@ PAGE_KINDS = {
     "reply-with-errors": ("reader", _reply_error),
     "recover": ("guest", "/recover"),
     "me": ("reader", "/me"),
+    "milestones": ("reader", "/me/milestones"),
+    "milestones-with-errors": ("reader", _milestones_error),
     "guidelines": ("guest", "/guidelines"),
     "help": ("guest", "/help"),
     "error-404": ("guest", "/t/999999"),
@@ -294,7 +303,9 @@ def tab_until(page: Page, reached, limit: int = 60) -> list[dict]:
 
 
 @JS
-@pytest.mark.parametrize("kind", ["join-with-errors", "login-with-errors", "reply-with-errors"])
+@pytest.mark.parametrize(
+    "kind", ["join-with-errors", "login-with-errors", "reply-with-errors", "milestones-with-errors"]
+)
 def test_errors_are_announced_and_take_focus(browse, forum, kind, js):
     page = open_kind(browse, forum, kind, js=js)
     summary = page.locator(".error-summary")
