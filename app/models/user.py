@@ -51,6 +51,11 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     suspended_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     recovery_start: date | None = Field(default=None)
+    # This reader's content-note choices ("self-harm:hide,grief:show"; unlisted kinds fold), read with
+    # the user on every request, so deciding what a page shows costs no query (content_notes).
+    note_choices: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, default="", server_default="")
+    )
 
     @property
     def is_moderator(self) -> bool:

@@ -101,6 +101,7 @@ def seed(session: Session, *, threads: int = 12, replies: int = 4, reactions: in
                     "body_html": rendered[body],
                     "sanitizer_version": text.SANITIZER_VERSION,
                     "content_note": "relapse details" if "slipped" in body else "",
+                    "content_note_kinds": "relapse" if "slipped" in body else "",
                     "created_at": started + timedelta(minutes=position * 7),
                     "status": "visible",
                 }

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Post, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, erasure, pseudonyms, reactions, reading
+from app.services import accounts, content_notes, erasure, pseudonyms, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -68,6 +68,7 @@ def _posts(session: Session, user: User) -> list[dict[str, Any]]:
             "thread_id": p.thread_id,
             "body": p.body_source,
             "content_note": p.content_note,
+            "content_note_kinds": list(content_notes.kinds_of(p.content_note_kinds)),
             "status": p.status,
             "anonymous": p.anonymous,
             "created": _iso(p.created_at),
@@ -91,6 +92,11 @@ def _sessions(session: Session, user: User) -> list[dict[str, Any]]:
     return [{"began": s.began.isoformat()} for s in accounts.open_sessions(session, user=user)]
 
 
+def _note_settings(session: Session, user: User) -> dict[str, str]:
+    # A column on the user row: erased with it; no query of its own.
+    return content_notes.choices_of(user)
+
+
 def _reports(session: Session, user: User) -> list[dict[str, Any]]:
     reports = session.scalars(select(Report).where(Report.reporter_id == user.id).order_by(Report.id))
     fields = ("post_id", "reason", "note", "status")
@@ -105,6 +111,7 @@ SECTIONS = {
     "encouragements_given": _encouragements,
     "sessions": _sessions,
     "reports_made": _reports,
+    "content_note_settings": _note_settings,
 }
 
 
