@@ -18,9 +18,9 @@ from app.models import User
 KINDS = ("relapse", "using", "self-harm", "suicide", "abuse", "grief", "legal", "other")
 FOLD, SHOW, HIDE = "fold", "show", "hide"
 CHOICES = {
-    FOLD: "Fold it (you open it yourself)",
-    SHOW: "Show it open",
-    HIDE: "Hide it (one line; you can still read it once)",
+    FOLD: "Fold (open it yourself)",
+    SHOW: "Show open",
+    HIDE: "Hide behind one line",
 }
 DEFAULT = FOLD
 FIELD_PREFIX = "note_"
