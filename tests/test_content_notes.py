@@ -9,9 +9,9 @@ from sqlalchemy.pool import NullPool
 
 from app.errors import InvalidInput
 from app.models import Post, Thread, User
-from app.services import content_notes, membership, posting, search
+from app.services import content_notes, membership, moderation_queue, posting, search
 from tests import queries
-from tests.factories import PASSPHRASE, load, make_thread, make_user, opening_post
+from tests.factories import PASSPHRASE, load, make_thread, make_user, opening_post, report
 from tests.html import by_id, one, parse, roots, shape
 from tests.http import csrf_of, htmx, submit
 from tests.test_migrations import _config
@@ -377,3 +377,12 @@ def test_migration_0030_turns_every_free_text_note_into_other_with_its_words(bla
     ]
     assert [tuple(t) for t in threads] == [(1, "other"), (2, "")]
     assert choices == ""
+
+
+def test_moderators_read_a_reported_posts_note_in_the_kinds_words(session, noted_thread):
+    _thread_id, opening_id, reply_id = noted_thread
+    reporter = make_user(session, READER)
+    for post_id in (opening_id, reply_id):
+        report(session, posting.get_post(session, post_id), reporter)
+    notes = {g.post_id: g.content_note for g in moderation_queue.queue(session).groups}
+    assert notes == {opening_id: "self-harm", reply_id: "grief: my dad"}
