@@ -9,7 +9,7 @@ from sqlalchemy.pool import NullPool
 
 from app.errors import InvalidInput
 from app.models import Post, Thread, User
-from app.services import content_notes, membership, moderation_queue, posting, search
+from app.services import content_notes, membership, moderation_queue, posting, reading, search
 from tests import queries
 from tests.factories import PASSPHRASE, load, make_thread, make_user, opening_post, report
 from tests.html import by_id, one, parse, roots, shape
@@ -386,3 +386,16 @@ def test_moderators_read_a_reported_posts_note_in_the_kinds_words(session, noted
         report(session, posting.get_post(session, post_id), reporter)
     notes = {g.post_id: g.content_note for g in moderation_queue.queue(session).groups}
     assert notes == {opening_id: "self-harm", reply_id: "grief: my dad"}
+
+
+def test_a_hidden_post_reaches_the_template_without_its_words_or_its_authors_note(session, noted_thread):
+    _thread_id, _opening_id, reply_id = noted_thread
+    reader = make_user(session, READER)
+    content_notes.save_choices(session, user=reader, fields={"note_grief": "hide"})
+    post = posting.get_post(session, reply_id)
+    seen = reading.as_seen_by(post, reader=reader)
+    assert (seen.note.choice, seen.note.placeholder) == ("hide", "Hidden by your settings: grief")
+    assert (seen.body_html, seen.content_note, seen.note.words) == ("", "", "")
+    once = reading.as_seen_by(post, reader=reader, reveal=True)
+    assert once.note.choice == "show" and REPLY in once.body_html
+    assert reading.as_seen_by(post, reader=None).note.choice == "fold"

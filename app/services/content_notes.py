@@ -32,7 +32,7 @@ class Note:
     """What this reader is told about a post's (or a thread's) content note."""
 
     choice: str = ""  # "" (no note), "fold", "show" or "hide": the template renders as told
-    words: str = ""  # "relapse, grief: the author's own words"
+    words: str = ""  # "relapse, grief: the author's own words" (empty when hidden)
     hidden: str = ""  # the kinds this reader hides, for "Hidden by your settings: ..."
 
     @property
@@ -87,7 +87,8 @@ def decide(stored_kinds: str, note: str, choices: Mapping[str, str], *, reveal: 
     words = words_of(kinds, note)
     hidden = [k for k in kinds if choices.get(k, DEFAULT) == HIDE]
     if hidden and not reveal:
-        return Note(choice=HIDE, words=words, hidden=", ".join(hidden))
+        # Only the kinds chosen to hide are named: the author's own words stay out too.
+        return Note(choice=HIDE, hidden=", ".join(hidden))
     if reveal:
         return Note(choice=SHOW, words=words)
     if any(choices.get(k, DEFAULT) == FOLD for k in kinds):

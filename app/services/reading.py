@@ -51,7 +51,7 @@ class PostView:
     edited_at: datetime | None
     status: str
     body_html: str  # empty unless the post is visible
-    content_note: str  # likewise: the author's free words
+    content_note: str  # likewise (and when the reader hides its kind): the author's free words
     note: Note  # fold, show or hide, decided for this reader; body_html is empty when hidden
     page_after: int | None  # the `after` of the thread page holding it (the "read it once" link)
     moderation_reason: str  # only for the post's author, on a hidden or removed post
@@ -90,7 +90,7 @@ def as_seen_by(
         edited_at=post.edited_at,
         status=post.status,
         body_html=post.body_html if shown else "",
-        content_note=post.content_note if visible else "",
+        content_note=post.content_note if shown else "",
         note=note,
         page_after=page_start_for(post.position),
         moderation_reason=post.moderation_reason if own else "",
