@@ -92,6 +92,8 @@ def seed(session: Session, *, threads: int = 12, replies: int = 4, reactions: in
         session.flush()
         for position in range(replies + 1):
             body = rng.choice(BODIES) if position == 0 else rng.choice(REPLIES)
+            if position == 0 and "slipped" in body:
+                thread.content_note_kinds = "relapse"  # the opening post's kinds, copied for lists
             post_rows.append(
                 {
                     "thread_id": thread.id,
