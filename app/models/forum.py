@@ -50,6 +50,10 @@ class Thread(SQLModel, table=True):
     status: str = Field(default=PostStatus.visible, sa_column=Column(String(24), nullable=False))
     # The opening post's `anonymous`, copied so thread lists need no query per row.
     anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # The opening post's content-note kinds, copied so thread lists decide without a query per row.
+    content_note_kinds: str = Field(
+        default="", sa_column=Column(String(80), nullable=False, default="", server_default="")
+    )
 
     category: Category = Relationship(sa_relationship_kwargs=NO_LAZY)
     author: User | None = Relationship(sa_relationship_kwargs=NO_LAZY)
@@ -71,6 +75,10 @@ class Post(SQLModel, table=True):
     body_html: str = Field(sa_column=Column(Text, nullable=False))
     sanitizer_version: int = Field(default=1)
     content_note: str = Field(default="", sa_column=Column(String(120), nullable=False, default=""))
+    # Kinds from content_notes.KINDS, comma-separated in that order (validated there): no query per post.
+    content_note_kinds: str = Field(
+        default="", sa_column=Column(String(80), nullable=False, default="", server_default="")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     status: str = Field(default=PostStatus.visible, sa_column=Column(String(24), nullable=False))

@@ -59,6 +59,11 @@ class User(SQLModel, table=True):
     )
     # The longest stretch that ended at a reset, in days; kept only while `keep_longest` is on.
     longest_days: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # This reader's content-note choices ("self-harm:hide,grief:show"; unlisted kinds fold), read with
+    # the user on every request, so deciding what a page shows costs no query (content_notes).
+    note_choices: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, default="", server_default="")
+    )
 
     @property
     def is_moderator(self) -> bool:

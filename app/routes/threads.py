@@ -1,6 +1,8 @@
 """Threads and posts: read, start, reply, edit, delete."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
@@ -8,6 +10,7 @@ from app.services import milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
+Kinds = Annotated[list[str], Form()]  # content_note_kind, repeatable: checked against the list in the service
 THREAD_FORM = FormSpec(
     page="pages/new_thread.html", partial="partials/thread_form.html", target="thread-form"
 )
@@ -17,10 +20,16 @@ EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.ht
 
 @router.get("/t/{thread_id:int}", name="threads:show")
 def show(
-    request: Request, session: SessionDep, reader: OptionalUser, thread_id: RowId, after: Cursor = None
+    request: Request,
+    session: SessionDep,
+    reader: OptionalUser,
+    thread_id: RowId,
+    after: Cursor = None,
+    show: str = "",
 ) -> Response:
     thread = reading.thread_with_category(session, thread_id)
-    page = reading.thread_posts(session, thread=thread, reader=reader, after=after)
+    reveal = int(show[1:]) if show[:1] == "p" and show[1:].isdigit() and len(show) < 12 else None
+    page = reading.thread_posts(session, thread=thread, reader=reader, after=after, reveal=reveal)
     read_markers.seen(session, reader=reader, thread=thread, last_position=page.last_position)
     ctx = {"thread": thread, "page": page}
     if wants_fragment(request):
@@ -46,9 +55,11 @@ def create(
     body: Text = "",
     category: Text = "",
     content_note: Text = "",
+    content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
     anonymous: Text = "",
 ) -> Response:
     typed = {"title": title, "body": body, "category": category, "content_note": content_note}
+    typed |= {"content_note_kinds": content_note_kind}
     keep_form(request, THREAD_FORM, categories=reading.categories(session), anonymous=anonymous, **typed)
     ratelimit.new_thread(user=user)
     thread = posting.start_thread(
@@ -58,6 +69,7 @@ def create(
         title=title,
         body=body,
         content_note=content_note,
+        content_note_kinds=content_note_kind,
         anonymous=anonymous == "on",
     )
     return after_action(request, path_for(request, "threads:show", thread_id=thread.id))
@@ -71,12 +83,20 @@ def reply(
     thread: ThreadDep,
     body: Text = "",
     content_note: Text = "",
+    content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
     anonymous: Text = "",
 ) -> Response:
-    keep_form(request, REPLY_FORM, thread=thread, body=body, content_note=content_note, anonymous=anonymous)
+    typed = {"body": body, "content_note": content_note, "content_note_kinds": content_note_kind}
+    keep_form(request, REPLY_FORM, thread=thread, anonymous=anonymous, **typed)
     ratelimit.reply(user=user)
     post = posting.reply(
-        session, thread=thread, author=user, body=body, content_note=content_note, anonymous=anonymous == "on"
+        session,
+        thread=thread,
+        author=user,
+        body=body,
+        content_note=content_note,
+        content_note_kinds=content_note_kind,
+        anonymous=anonymous == "on",
     )
     if wants_fragment(request):
         seen = reading.as_seen_by(post, reader=user, today=milestones.today())  # a thread page: badge too
@@ -89,7 +109,12 @@ def edit_form(request: Request, user: CurrentUser, post: PostDep) -> Response:
     return render(
         request,
         "pages/edit_post.html",
-        {"post": post, "body": post.body_source, "content_note": post.content_note},
+        {
+            "post": post,
+            "body": post.body_source,
+            "content_note": post.content_note,
+            "content_note_kinds": post.content_note_kinds.split(","),
+        },
     )
 
 
@@ -101,9 +126,18 @@ def edit(
     post: PostDep,
     body: Text = "",
     content_note: Text = "",
+    content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
 ) -> Response:
-    keep_form(request, EDIT_FORM, post=post, body=body, content_note=content_note)
-    posting.edit(session, post=post, author=user, body=body, content_note=content_note)
+    typed = {"body": body, "content_note": content_note, "content_note_kinds": content_note_kind}
+    keep_form(request, EDIT_FORM, post=post, **typed)
+    posting.edit(
+        session,
+        post=post,
+        author=user,
+        body=body,
+        content_note=content_note,
+        content_note_kinds=content_note_kind,
+    )
     return after_action(request, post_path(request, post))
 
 

@@ -92,6 +92,8 @@ def seed(session: Session, *, threads: int = 12, replies: int = 4, reactions: in
         session.flush()
         for position in range(replies + 1):
             body = rng.choice(BODIES) if position == 0 else rng.choice(REPLIES)
+            if position == 0 and "slipped" in body:
+                thread.content_note_kinds = "relapse"  # the opening post's kinds, copied for lists
             post_rows.append(
                 {
                     "thread_id": thread.id,
@@ -101,6 +103,7 @@ def seed(session: Session, *, threads: int = 12, replies: int = 4, reactions: in
                     "body_html": rendered[body],
                     "sanitizer_version": text.SANITIZER_VERSION,
                     "content_note": "relapse details" if "slipped" in body else "",
+                    "content_note_kinds": "relapse" if "slipped" in body else "",
                     "created_at": started + timedelta(minutes=position * 7),
                     "status": "visible",
                 }

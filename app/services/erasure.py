@@ -2,7 +2,7 @@
 
 The one step both ways of taking words back go through (deleting a post, erasing an account
 with its posts), inside the caller's transaction. The copies:
-- the post itself (body, rendered body, content note);
+- the post itself (body, rendered body, content note and its kinds);
 - report snapshots: emptied and marked, the report stays for moderators;
 - the thread title, when the post opened the thread (the member wrote it): a placeholder;
 - the search index: SQLite's `post_search` follows by trigger, with FTS5 'secure-delete' on
@@ -29,11 +29,15 @@ def erase_words(session: Session, *, post_ids: Collection[int] | Select) -> None
     """The words of these posts, gone from every table; the caller commits (one transaction)."""
     ids = post_ids if isinstance(post_ids, Select) else list(post_ids)
     openers = select(Post.thread_id).where(Post.id.in_(ids), Post.position == 0)
-    session.execute(update(Thread).where(Thread.id.in_(openers)).values(title=ERASED_TITLE))
+    session.execute(
+        update(Thread).where(Thread.id.in_(openers)).values(title=ERASED_TITLE, content_note_kinds="")
+    )
     session.execute(update(Report).where(Report.post_id.in_(ids)).values(snapshot="", snapshot_erased=True))
     # Post versions (moderators' history of edits) will be deleted here: delete(PostVersion)...
     session.execute(
         update(Post)
         .where(Post.id.in_(ids))
-        .values(status=PostStatus.deleted, body_source="", body_html="", content_note="")
+        .values(
+            status=PostStatus.deleted, body_source="", body_html="", content_note="", content_note_kinds=""
+        )
     )

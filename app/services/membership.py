@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Claim, Post, Reaction, ReadMarker, Report, Thread, User, utcnow
-from app.services import accounts, erasure, milestones, pseudonyms, reactions, read_markers
+from app.services import accounts, content_notes, erasure, milestones, pseudonyms, reactions, read_markers
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -70,6 +70,7 @@ def _posts(session: Session, user: User) -> list[dict[str, Any]]:
             "thread_id": p.thread_id,
             "body": p.body_source,
             "content_note": p.content_note,
+            "content_note_kinds": list(content_notes.kinds_of(p.content_note_kinds)),
             "status": p.status,
             "anonymous": p.anonymous,
             "created": _iso(p.created_at),
@@ -91,6 +92,11 @@ def _encouragements(session: Session, user: User) -> list[dict[str, Any]]:
 def _sessions(session: Session, user: User) -> list[dict[str, Any]]:
     # When each open session began, by day: nothing about devices or addresses is kept.
     return [{"began": s.began.isoformat()} for s in accounts.open_sessions(session, user=user)]
+
+
+def _note_settings(session: Session, user: User) -> dict[str, str]:
+    # A column on the user row: erased with it; no query of its own.
+    return content_notes.choices_of(user)
 
 
 def _reports(session: Session, user: User) -> list[dict[str, Any]]:
@@ -134,6 +140,7 @@ SECTIONS = {
     "at_risk_items_claimed": _claims,
     "milestones": _milestones,
     "read_markers": _read_markers,
+    "content_note_settings": _note_settings,
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
-from app.services import claims, moderation_actions, reading, timewords
+from app.services import claims, content_notes, moderation_actions, reading, timewords
 from app.services.reporting import AT_RISK, LABELS
 
 QUEUE_SIZE = 50
@@ -191,7 +191,10 @@ def _group(
         page_cursor=reading.page_start_for(post.position),
         body_source=post.body_source,
         body_html=post.body_html,
-        content_note=post.content_note,
+        # The kinds' words and the author's own ("relapse, grief: my words"), as readers meet them folded.
+        content_note=content_notes.words_of(
+            content_notes.kinds_of(post.content_note_kinds), post.content_note
+        ),
         thread_id=post.thread_id,
         thread_title=post.thread.title,
         author_name=author.pseudonym if author else FORMER_MEMBER,

@@ -1,5 +1,6 @@
 """Starting threads, replying, editing and deleting: validation, rules and one commit each."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -7,13 +8,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, Thread, User, utcnow
-from app.services import erasure, standing, text
+from app.services import content_notes, erasure, standing, text
 
 TITLE_MIN, TITLE_MAX = 3, 150
 NOTE_MAX = 120
 
 
-def _clean_body(body: str, content_note: str, errors: dict[str, str]) -> tuple[str, str]:
+def _clean_body(
+    body: str, content_note: str, kinds: Sequence[str], errors: dict[str, str]
+) -> tuple[str, str, str]:
+    """The body, the free-text note and the stored kinds (unknown kinds: a field error)."""
     body = body.replace("\r\n", "\n").strip()
     note = " ".join(content_note.split())
     if not body:
@@ -25,11 +29,19 @@ def _clean_body(body: str, content_note: str, errors: dict[str, str]) -> tuple[s
         )
     if len(note) > NOTE_MAX:
         errors["content_note"] = f"A content note is a short warning, up to {NOTE_MAX} characters."
-    return body, note
+    return body, note, content_notes.clean_kinds(kinds, note, errors)
 
 
 def _new_post(
-    *, thread_id: int, author: User, position: int, body: str, note: str, now: datetime, anonymous: bool
+    *,
+    thread_id: int,
+    author: User,
+    position: int,
+    body: str,
+    note: str,
+    kinds: str,
+    now: datetime,
+    anonymous: bool,
 ) -> Post:
     return Post(
         thread_id=thread_id,
@@ -39,6 +51,7 @@ def _new_post(
         body_html=text.render_markdown(body),
         sanitizer_version=text.SANITIZER_VERSION,
         content_note=note,
+        content_note_kinds=kinds,
         created_at=now,
         anonymous=anonymous,
     )
@@ -52,6 +65,7 @@ def start_thread(
     title: str,
     body: str,
     content_note: str = "",
+    content_note_kinds: Sequence[str] = (),
     anonymous: bool = False,
 ) -> Thread:
     """A thread and its opening post, in one transaction; `anonymous` shows both under "a member"."""
@@ -64,7 +78,7 @@ def start_thread(
     category = session.scalar(select(Category).where(Category.slug == category_slug))
     if category is None:
         errors["category"] = "Please choose where your thread belongs."
-    body, note = _clean_body(body, content_note, errors)
+    body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
     if errors:
         raise InvalidInput("Your thread was not posted yet. Your words are still here.", fields=errors)
     thread = Thread(
@@ -74,11 +88,19 @@ def start_thread(
         created_at=now,
         last_activity_at=now,
         anonymous=anonymous,
+        content_note_kinds=kinds,
     )
     session.add(thread)
     session.flush()
     opening = _new_post(
-        thread_id=thread.id, author=author, position=0, body=body, note=note, now=now, anonymous=anonymous
+        thread_id=thread.id,
+        author=author,
+        position=0,
+        body=body,
+        note=note,
+        kinds=kinds,
+        now=now,
+        anonymous=anonymous,
     )
     session.add(opening)
     session.commit()
@@ -92,13 +114,14 @@ def reply(
     author: User,
     body: str,
     content_note: str = "",
+    content_note_kinds: Sequence[str] = (),
     anonymous: bool = False,
 ) -> Post:
     """A reply at the end of the thread; refuses locked threads (409). One transaction."""
     now = utcnow()
     standing.ensure_can_write(author, now)
     errors: dict[str, str] = {}
-    body, note = _clean_body(body, content_note, errors)
+    body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
     if errors:
         raise InvalidInput("Your reply was not posted yet. Your words are still here.", fields=errors)
     # The counter update locks the thread row, so concurrent replies get distinct positions.
@@ -120,6 +143,7 @@ def reply(
         position=position,
         body=body,
         note=note,
+        kinds=kinds,
         now=now,
         anonymous=anonymous,
     )
@@ -136,19 +160,31 @@ def _own_post(post: Post, user: User) -> None:
         raise Conflict("This post can no longer be changed.")
 
 
-def edit(session: Session, *, post: Post, author: User, body: str, content_note: str = "") -> Post:
+def edit(
+    session: Session,
+    *,
+    post: Post,
+    author: User,
+    body: str,
+    content_note: str = "",
+    content_note_kinds: Sequence[str] = (),
+) -> Post:
+    """The author's new words and note; an opening post's kinds follow onto its thread. One commit."""
     now = utcnow()
     standing.ensure_can_write(author, now)
     _own_post(post, author)
     errors: dict[str, str] = {}
-    body, note = _clean_body(body, content_note, errors)
+    body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
     if errors:
         raise InvalidInput("Your changes were not saved yet. Your words are still here.", fields=errors)
     post.body_source = body
     post.body_html = text.render_markdown(body)
     post.sanitizer_version = text.SANITIZER_VERSION
     post.content_note = note
+    post.content_note_kinds = kinds
     post.edited_at = now
+    if post.position == 0:
+        session.execute(update(Thread).where(Thread.id == post.thread_id).values(content_note_kinds=kinds))
     session.add(post)
     session.commit()
     return post

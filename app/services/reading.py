@@ -10,7 +10,8 @@ from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Post, PostStatus, Reaction, Thread, User
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
-from app.services import milestones
+from app.services import content_notes, milestones
+from app.services.content_notes import Note
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -37,6 +38,7 @@ class ThreadPage:
     threads: list[Thread]
     next_cursor: str | None  # the `before` of the next, older page
     bylines: dict[int, Byline] = field(default_factory=dict)  # thread id -> who started it
+    notes: dict[int, Note] = field(default_factory=dict)  # thread id -> its opening post's note, decided
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class PostView:
     edited_at: datetime | None
     status: str
     body_html: str  # empty unless the post is visible
-    content_note: str  # likewise
+    content_note: str  # likewise (and when the reader hides its kind): the author's free words
+    note: Note  # fold, show or hide, decided for this reader; body_html is empty when hidden
+    page_after: int | None  # the `after` of the thread page holding it (the "read it once" link)
     moderation_reason: str  # only for the post's author, on a hidden or removed post
     hug_count: int
     strength_count: int
@@ -61,9 +65,27 @@ class PostView:
     celebrate_count: int
 
 
-def as_seen_by(post: Post, *, reader: User | None, today: date | None = None) -> PostView:
-    """What of this post the reader is handed (moderators, too, read hidden posts in the queue only)."""
+def as_seen_by(
+    post: Post,
+    *,
+    reader: User | None,
+    choices: dict[str, str] | None = None,
+    reveal: bool = False,
+    today: date | None = None,
+) -> PostView:
+    """What of this post the reader is handed (moderators, too, read hidden posts in the queue only).
+
+    `choices` are the reader's content-note choices, read once per page (content_notes.choices_of);
+    `reveal` is the reader asking to read this one post once, whatever they chose; `today` gives
+    the author's day-count badge, on thread pages only.
+    """
     visible = post.status == PostStatus.visible
+    note = content_notes.NO_NOTE
+    if visible:
+        if choices is None:
+            choices = content_notes.choices_of(reader)
+        note = content_notes.decide(post.content_note_kinds, post.content_note, choices, reveal=reveal)
+    shown = visible and note.choice != content_notes.HIDE
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
     told = post.status in (PostStatus.hidden, PostStatus.removed)
     own = told and reader is not None and reader.id == post.author_id
@@ -76,8 +98,10 @@ def as_seen_by(post: Post, *, reader: User | None, today: date | None = None) ->
         created_at=post.created_at,
         edited_at=post.edited_at,
         status=post.status,
-        body_html=post.body_html if visible else "",
-        content_note=post.content_note if visible else "",
+        body_html=post.body_html if shown else "",
+        content_note=post.content_note if shown else "",
+        note=note,
+        page_after=page_start_for(post.position),
         moderation_reason=post.moderation_reason if own else "",
         hug_count=post.hug_count,
         strength_count=post.strength_count,
@@ -92,6 +116,7 @@ class PostPage:
     posts: list[PostView]
     next_cursor: int | None  # the `after` of the next page: the position it starts after
     mine: dict[int, set[str]]  # post id -> kinds the reader pressed
+    title_note: Note = content_notes.NO_NOTE  # the thread's title, met as the opening post's note says
 
     @property
     def last_position(self) -> int | None:
@@ -132,6 +157,12 @@ def listed_byline(pseudonym: str | None, *, anonymous: bool) -> Byline:
     return Byline(pseudonym or FORMER_MEMBER)
 
 
+def thread_notes(threads: list[Thread], *, reader: User | None) -> dict[int, Note]:
+    """Each thread's opening note as this reader chose to meet it (the kinds are on the thread row)."""
+    choices = content_notes.choices_of(reader)
+    return {t.id: content_notes.decide(t.content_note_kinds, "", choices) for t in threads}
+
+
 def thread_bylines(threads: list[Thread]) -> dict[int, Byline]:
     return {
         t.id: listed_byline(t.author.pseudonym if t.author else None, anonymous=t.anonymous) for t in threads
@@ -163,7 +194,9 @@ def category(session: Session, slug: str) -> Category:
     return found
 
 
-def _thread_list(session: Session, query, before: str | None, size: int | None) -> ThreadPage:
+def _thread_list(
+    session: Session, query, before: str | None, size: int | None, reader: User | None
+) -> ThreadPage:
     size = size or page_size()
     cursor = decode_cursor(before)
     if cursor:
@@ -180,19 +213,31 @@ def _thread_list(session: Session, query, before: str | None, size: int | None) 
     )
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     threads = rows[:size]
-    return ThreadPage(threads=threads, next_cursor=next_cursor, bylines=thread_bylines(threads))
+    return ThreadPage(
+        threads=threads,
+        next_cursor=next_cursor,
+        bylines=thread_bylines(threads),
+        notes=thread_notes(threads, reader=reader),
+    )
 
 
-def latest_threads(session: Session, *, before: str | None = None, size: int | None = None) -> ThreadPage:
-    return _thread_list(session, select(Thread), before, size)
+def latest_threads(
+    session: Session, *, before: str | None = None, size: int | None = None, reader: User | None = None
+) -> ThreadPage:
+    return _thread_list(session, select(Thread), before, size, reader)
 
 
 def category_threads(
-    session: Session, *, category: Category, before: str | None = None, size: int | None = None
+    session: Session,
+    *,
+    category: Category,
+    before: str | None = None,
+    size: int | None = None,
+    reader: User | None = None,
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
     query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False))
-    return _thread_list(session, query, before, size)
+    return _thread_list(session, query, before, size, reader)
 
 
 def pinned_threads(session: Session, *, category: Category) -> list[Thread]:
@@ -221,8 +266,9 @@ def thread_posts(
     reader: User | None,
     after: int | None = None,
     size: int | None = None,
+    reveal: int | None = None,
 ) -> PostPage:
-    """One page of the thread, each post as this reader may see it (badges from the loaded authors)."""
+    """One page of the thread, each post as this reader may see it (`reveal`: a post id to read once)."""
     size = size or page_size()
     query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
     if after is not None:
@@ -231,10 +277,15 @@ def thread_posts(
     next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
     today = milestones.today()  # one day for the whole page
+    choices = content_notes.choices_of(reader)  # once for the page: the choices are on the user row
+    opener_revealed = bool(posts) and posts[0].position == 0 and posts[0].id == reveal
     return PostPage(
-        posts=[as_seen_by(p, reader=reader, today=today) for p in posts],
+        posts=[
+            as_seen_by(p, reader=reader, choices=choices, reveal=p.id == reveal, today=today) for p in posts
+        ],
         next_cursor=next_cursor,
         mine=pressed_by(session, reader=reader, posts=posts),
+        title_note=content_notes.decide(thread.content_note_kinds, "", choices, reveal=opener_revealed),
     )
 
 

@@ -25,7 +25,8 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.services import reading, text
+from app.models import User
+from app.services import content_notes, reading, text
 
 MAX_QUERY = 200
 MIN_QUERY = 2
@@ -38,12 +39,13 @@ WORD = re.compile(r"[^\W_]+")  # letters and digits of any script, as both token
 @dataclass
 class Hit:
     thread_id: int
-    title: Markup  # escaped, matched words marked
+    title: Markup  # escaped, matched words marked; the placeholder when the reader hides the thread's note
     post_id: int
     position: int
     page_cursor: int | None  # the `after` of the thread page that holds the post
-    snippet: Markup  # escaped, matched words marked; empty when the post has a content note
-    content_note: str  # shown instead of the words, which stay folded until the post is opened
+    snippet: Markup  # escaped, matched words marked; empty unless this reader shows the post's note open
+    content_note: str  # the note's words, shown instead of the folded words ("" unless folded)
+    note: content_notes.Note  # the post's note as this reader chose to meet it (hide: a placeholder)
     rank: float
     category_slug: str
     category_name: str
@@ -85,8 +87,9 @@ def _offset(cursor: str | None, size: int) -> int:
 
 
 _SQLITE = sql("""
-    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, p.anonymous, t.id AS thread_id,
-           t.title, c.slug, c.name, u.pseudonym AS author_name, bm25(post_search, 4.0, 1.0) AS rank
+    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, p.content_note_kinds, p.anonymous,
+           t.id AS thread_id, t.title, t.content_note_kinds AS thread_kinds, c.slug, c.name,
+           u.pseudonym AS author_name, bm25(post_search, 4.0, 1.0) AS rank
     FROM post_search
     JOIN post p ON p.id = post_search.rowid
     JOIN thread t ON t.id = p.thread_id
@@ -108,8 +111,9 @@ _POSTGRES = sql("""
         SELECT p.id FROM thread t JOIN post p ON p.thread_id = t.id AND p.position = 0, q
         WHERE p.status = 'visible' AND to_tsvector('simple', t.title) @@ q.query
     )
-    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, p.anonymous, t.id AS thread_id,
-           t.title, c.slug, c.name, u.pseudonym AS author_name,
+    SELECT p.id AS post_id, p.position, p.body_html, p.content_note, p.content_note_kinds, p.anonymous,
+           t.id AS thread_id, t.title, t.content_note_kinds AS thread_kinds, c.slug, c.name,
+           u.pseudonym AS author_name,
            ts_rank(
                setweight(to_tsvector('simple', CASE WHEN p.position = 0 THEN t.title ELSE '' END), 'A')
                || setweight(to_tsvector('simple', p.body_source), 'B'),
@@ -127,8 +131,15 @@ _POSTGRES = sql("""
 """)
 
 
-def search(session: Session, *, q: str, cursor: str | None = None, size: int | None = None) -> Results:
-    """Visible posts matching every word of `q`, best first; read-only."""
+def search(
+    session: Session,
+    *,
+    q: str,
+    cursor: str | None = None,
+    size: int | None = None,
+    reader: User | None = None,
+) -> Results:
+    """Visible posts matching every word of `q`, best first, each note met as the reader chose; read-only."""
     size = size or reading.page_size()
     if len(q) > MAX_QUERY:
         raise InvalidInput(
@@ -145,24 +156,30 @@ def search(session: Session, *, q: str, cursor: str | None = None, size: int | N
         statement, query = _SQLITE, fts5_query(terms)
     rows = session.execute(statement, {"query": query, "limit": size + 1, "offset": offset}).all()
     folded = {_fold(t) for t in terms}
-    hits = [
-        Hit(
-            thread_id=row.thread_id,
-            title=mark(row.title, folded),
-            post_id=row.post_id,
-            position=row.position,
-            page_cursor=reading.page_start_for(row.position),
-            snippet=Markup() if row.content_note else snippet(row.body_html, folded),
-            content_note=row.content_note,
-            rank=float(row.rank),
-            category_slug=row.slug,
-            category_name=row.name,
-            byline=reading.listed_byline(row.author_name, anonymous=bool(row.anonymous)),
-        )
-        for row in rows[:size]
-    ]
+    choices = content_notes.choices_of(reader)
+    hits = [_hit(row, folded, choices) for row in rows[:size]]
     more = len(rows) > size and offset + size < size * MAX_PAGES
     return Results(q=q, hits=hits, next_cursor=str(offset + size) if more else None, cursor=cursor)
+
+
+def _hit(row, folded: set[str], choices: dict[str, str]) -> Hit:
+    note = content_notes.decide(row.content_note_kinds, row.content_note, choices)
+    opening = content_notes.decide(row.thread_kinds, "", choices)
+    hidden_title = opening.choice == content_notes.HIDE
+    return Hit(
+        thread_id=row.thread_id,
+        title=escape(opening.placeholder) if hidden_title else mark(row.title, folded),
+        post_id=row.post_id,
+        position=row.position,
+        page_cursor=reading.page_start_for(row.position),
+        snippet=snippet(row.body_html, folded) if note.choice in ("", content_notes.SHOW) else Markup(),
+        content_note=note.words if note.choice == content_notes.FOLD else "",
+        note=note,
+        rank=float(row.rank),
+        category_slug=row.slug,
+        category_name=row.name,
+        byline=reading.listed_byline(row.author_name, anonymous=bool(row.anonymous)),
+    )
 
 
 def _words(plain: str) -> list[tuple[str, bool]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.services import content_notes
 from tests.e2e.a11y import (
     blocking,
     describe,
@@ -169,6 +170,7 @@ PAGE_KINDS = {
     "me": ("reader", "/me"),
     "milestones": ("reader", "/me/milestones"),
     "milestones-with-errors": ("reader", _milestones_error),
+    "settings": ("reader", "/me/settings"),
     "guidelines": ("guest", "/guidelines"),
     "help": ("guest", "/help"),
     "error-404": ("guest", "/t/999999"),
@@ -218,7 +220,7 @@ def test_an_opened_content_note_keeps_colour_contrast_in_dark_mode(browse, forum
 
 
 @pytest.mark.parametrize(
-    "kind", ["join", "login", "recover", "compose", "thread-as-member", "edit", "mod-queue"]
+    "kind", ["join", "login", "recover", "compose", "thread-as-member", "edit", "mod-queue", "settings"]
 )
 def test_every_form_field_has_a_label(browse, forum, kind):
     page = open_kind(browse, forum, kind)
@@ -272,8 +274,10 @@ def test_keyboard_only_a_member_reacts_and_replies_with_visible_focus(browse, fo
     assert all(s["visible"] for s in stops), stops
     words = unique("Thank you. Reading this with my tea, by keyboard alone.")
     page.keyboard.type(words)
-    page.keyboard.press("Tab")
-    assert focus_ring(page)["id"] == "reply-form-content_note"
+    # Then the content-note kinds, one box each in the list's order, and the note in the author's words.
+    stops = tab_until(page, lambda s: s["id"] == "reply-form-content_note", limit=10)
+    assert [s["id"] for s in stops[:-1]] == [f"reply-form-note-{kind}" for kind in content_notes.KINDS]
+    assert all(s["visible"] for s in stops), stops
     page.keyboard.press("Tab")
     stop = focus_ring(page)
     assert stop["id"] == "reply-form-anonymous" and stop["visible"], stop  # "Post as a member", unticked

@@ -1,0 +1,41 @@
+"""The reader's own settings: how each kind of content note meets them (and, merged in, mutes)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from app.deps import CSRF, CurrentUser, SessionDep
+from app.services import content_notes
+from app.web import FormSpec, after_action, keep_form, path_for, render, wants_fragment
+
+router = APIRouter()
+SETTINGS_FORM = FormSpec(
+    page="pages/settings.html", partial="partials/settings_form.html", target="settings-form"
+)
+SAVED = "Your choices are saved. They hold on every page you read while signed in."
+
+
+async def note_fields(request: Request) -> dict[str, str]:
+    """Every `note_<kind>` field as sent (unknown ones too: the service refuses them, 422)."""
+    form = await request.form()
+    return {k: str(v) for k, v in form.items() if k.startswith(content_notes.FIELD_PREFIX)}
+
+
+NoteFields = Annotated[dict[str, str], Depends(note_fields)]
+
+
+@router.get("/me/settings", name="settings:show")
+def show(request: Request, user: CurrentUser, done: str = "") -> Response:
+    ctx = {"choices": content_notes.choices_of(user), "saved": SAVED if done == "saved" else ""}
+    return render(request, "pages/settings.html", ctx)
+
+
+@router.post("/me/settings", name="settings:save", dependencies=[CSRF])
+def save(request: Request, session: SessionDep, user: CurrentUser, fields: NoteFields) -> Response:
+    typed = {k: fields.get(content_notes.FIELD_PREFIX + k, "") for k in content_notes.KINDS}
+    keep_form(request, SETTINGS_FORM, choices=typed, saved="")
+    choices = content_notes.save_choices(session, user=user, fields=fields)
+    if wants_fragment(request):
+        return render(request, "partials/settings_form.html", {"choices": choices, "saved": SAVED})
+    return after_action(request, path_for(request, "settings:show", query={"done": "saved"}))
