@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, SignInRequired, TooMany, words_for
 from app.models import FORMER_MEMBER, utcnow
-from app.services import moderation_actions, reactions, reading, reporting, timewords
+from app.services import crisis_resources, moderation_actions, reactions, reading, reporting, timewords
 
 log = logging.getLogger("peerbearing")
 
@@ -71,6 +71,8 @@ templates.env.globals["report_reasons"] = reporting.REASONS
 templates.env.globals["moderation_actions"] = moderation_actions.ACTIONS
 templates.env.globals["former_member"] = FORMER_MEMBER
 templates.env.globals["kept_labels"] = KEPT_FIELDS
+# Every page's header and compose forms read the lines, loaded once at start (create_app).
+templates.env.globals["crisis_resources"] = crisis_resources.current
 
 
 def wants_fragment(request: Request) -> bool:
