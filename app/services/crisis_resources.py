@@ -148,7 +148,9 @@ def _read(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ResourceFileError(path, None, "no such file (set PEERBEARING_CRISIS_RESOURCES)") from None
+        raise ResourceFileError(
+            path, None, "there is no such file (PEERBEARING_CRISIS_RESOURCES names the crisis resources file)"
+        ) from None
     except OSError as exc:
         raise ResourceFileError(path, None, f"cannot be read: {exc.strerror or exc}") from None
     try:
