@@ -6,6 +6,7 @@ server never shows a half-read list; a missing or broken file refuses to load, n
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +51,7 @@ class Resources:
     path: Path
     intro: str
     lines: tuple[Line, ...]
-    levels: MappingProxyType  # read-only {"low" | "medium" | "high": Level}
+    levels: Mapping[str, Level]  # read-only (a MappingProxyType): "low", "medium", "high", in that order
 
 
 class _Text:
@@ -118,7 +119,7 @@ def _line(raw: Any, index: int, *, path: Path, text: _Text) -> Line:
     return Line(**values)
 
 
-def _levels(raw: Any, *, path: Path, text: _Text) -> MappingProxyType:
+def _levels(raw: Any, *, path: Path, text: _Text) -> Mapping[str, Level]:
     if not isinstance(raw, dict):
         raise ResourceFileError(path, text.key(None, "levels"), "levels must be tables: [levels.high] ...")
     for name in raw:
