@@ -17,10 +17,21 @@ def migrate(url: str | None = None) -> None:
     command.upgrade(cfg, "head")
 
 
+def _check_config(args=None) -> None:
+    """Everything `serve` refuses to start without: the settings and the crisis resources file."""
+    from app.services import crisis_resources
+
+    settings = get_settings()
+    settings.check()
+    resources = crisis_resources.load(settings.crisis_resources)
+    if args is not None:
+        print(f"OK: settings, and {len(resources.lines)} crisis lines from {resources.path}.")
+
+
 def _serve(args) -> None:
     import uvicorn
 
-    get_settings().check()
+    _check_config()
     # No access log: it would write every visitor's IP address.
     uvicorn.run(
         "app.main:create_app",
@@ -100,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated addresses of the reverse proxy whose X-Forwarded-* headers are trusted",
     )
     serve.set_defaults(func=_serve)
+    sub.add_parser(
+        "check-config", help="check the settings and the crisis resources file, as serve does"
+    ).set_defaults(func=_check_config)
     sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(
         func=lambda a: migrate()
     )
@@ -127,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from app.config import MissingExtra
+    from app.config import MissingExtra, UnsafeSettings
     from app.errors import DomainError
+    from app.services.crisis_resources import ResourceFileError
 
     try:
         get_settings().check_extras()
@@ -136,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    except MissingExtra as exc:
+    except (MissingExtra, UnsafeSettings, ResourceFileError) as exc:
         print(exc, file=sys.stderr)
         return 1
     return 0

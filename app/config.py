@@ -10,11 +10,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by Settings.check
 MIN_SECRET_LENGTH = 32  # CSRF tokens are HMACs under this key: a short one could be guessed
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Shipped inside the package as examples; the operator points PEERBEARING_CRISIS_RESOURCES at their own.
+DEFAULT_CRISIS_RESOURCES = Path(__file__).resolve().parent / "operator" / "crisis_resources.toml"
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 
 
 class MissingExtra(RuntimeError):
     """The settings name a PostgreSQL database or Redis, but that driver (an extra) is not installed."""
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings the app refuses to start with (in production: the development or a short secret)."""
 
 
 class Settings(BaseSettings):
@@ -44,13 +50,15 @@ class Settings(BaseSettings):
     allow_indexing: bool = False
     # Days an erased member's name stays taken, so nobody can take it over and speak as them.
     pseudonym_hold_days: int = 90
+    # The crisis lines shown on /help and the compose forms, and the moderators' guidance per level.
+    crisis_resources: Path = DEFAULT_CRISIS_RESOURCES
 
     def check(self) -> None:
         self.check_extras()
         if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise RuntimeError("Refusing to start in production with the development secret key.")
+            raise UnsafeSettings("Refusing to start in production with the development secret key.")
         if self.environment == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
-            raise RuntimeError(
+            raise UnsafeSettings(
                 f"Refusing to start in production with a secret key shorter than {MIN_SECRET_LENGTH} "
                 "characters; make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )

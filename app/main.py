@@ -20,6 +20,7 @@ from app.routes import (
     search,
     threads,
 )
+from app.services import crisis_resources
 from app.web import (
     domain_error_handler,
     error_page,
@@ -46,6 +47,8 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     settings = get_settings()
     settings.check()
+    # Read once, before the first request: a missing or broken file stops the start, never a page.
+    crisis_resources.current()
     app = FastAPI(
         title="Peer Bearing",
         docs_url=None,

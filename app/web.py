@@ -17,7 +17,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError, SignInRequired, TooMany, words_for
 from app.models import FORMER_MEMBER, utcnow
-from app.services import content_notes, moderation_actions, reactions, reading, reporting, timewords
+from app.services import (
+    content_notes,
+    crisis_resources,
+    moderation_actions,
+    reactions,
+    reading,
+    reporting,
+    timewords,
+)
 
 log = logging.getLogger("peerbearing")
 
@@ -73,6 +81,8 @@ templates.env.globals["former_member"] = FORMER_MEMBER
 templates.env.globals["kept_labels"] = KEPT_FIELDS
 templates.env.globals["note_kinds"] = content_notes.KINDS
 templates.env.globals["note_choice_words"] = content_notes.CHOICES
+# Every page's header and compose forms read the lines, loaded once at start (create_app).
+templates.env.globals["crisis_resources"] = crisis_resources.current
 
 
 def wants_fragment(request: Request) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from app import db
 from app.config import get_settings
-from app.services import accounts
+from app.services import accounts, crisis_resources
 from app.services.backup import libpq_env
 
 ENGINE = os.environ.get("PEERBEARING_TEST_ENGINE", "sqlite").strip().lower()
@@ -27,8 +27,9 @@ RUN_PREFIX = f"pb_test_{os.getpid()}_{secrets.token_hex(3)}"
 
 
 def reset_caches() -> None:
-    """Forget cached settings, hashers and the engine, so the next use reads the environment again."""
+    """Forget cached settings, hashers, crisis resources and the engine: the next use reads the env."""
     get_settings.cache_clear()
+    crisis_resources.current.cache_clear()
     accounts._hasher.cache_clear()
     accounts._dummy_hash.cache_clear()
     db.reset_engine()
