@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     allow_indexing: bool = False
     # Days an erased member's name stays taken, so nobody can take it over and speak as them.
     pseudonym_hold_days: int = 90
+    # Minutes after posting in which the author may edit (then only delete): 24 hours.
+    edit_window_minutes: int = 1440
 
     def check(self) -> None:
         self.check_extras()

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from app.config import PROJECT_ROOT, get_settings
-from app.deps import SessionDep
+from app.deps import OptionalUser, SessionDep
 from app.services import health as health_service
 from app.services import reading
 from app.web import render, wants_fragment
@@ -15,8 +15,8 @@ ROBOTS_ALLOW = "User-agent: *\nAllow: /\n"
 
 
 @router.get("/", name="pages:front")
-def front(request: Request, session: SessionDep, before: str | None = None) -> Response:
-    page = reading.latest_threads(session, before=before)
+def front(request: Request, session: SessionDep, reader: OptionalUser, before: str | None = None) -> Response:
+    page = reading.latest_threads(session, before=before, reader=reader)
     ctx = {"page": page, "list_route": "pages:front", "list_params": {}}
     if wants_fragment(request):
         return render(request, "partials/thread_list.html", ctx)
@@ -24,13 +24,15 @@ def front(request: Request, session: SessionDep, before: str | None = None) -> R
 
 
 @router.get("/c/{slug}", name="pages:category")
-def category(request: Request, session: SessionDep, slug: str, before: str | None = None) -> Response:
+def category(
+    request: Request, session: SessionDep, reader: OptionalUser, slug: str, before: str | None = None
+) -> Response:
     found = reading.category(session, slug)
-    page = reading.category_threads(session, category=found, before=before)
+    page = reading.category_threads(session, category=found, before=before, reader=reader)
     ctx = {"page": page, "category": found, "list_route": "pages:category", "list_params": {"slug": slug}}
     if wants_fragment(request):
         return render(request, "partials/thread_list.html", ctx)
-    pinned = reading.pinned_threads(session, category=found) if not before else []
+    pinned = reading.pinned_threads(session, category=found, reader=reader) if not before else []
     ctx |= {"pinned": pinned, "pinned_bylines": reading.thread_bylines(pinned)}
     return render(request, "pages/category.html", ctx)
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import ClientKey, SessionDep
+from app.deps import ClientKey, OptionalUser, SessionDep
 from app.services import ratelimit, search
 from app.web import FormSpec, keep_form, render, wants_fragment
 
@@ -15,11 +15,16 @@ SEARCH_FORM = FormSpec(
 
 @router.get("/search", name="search:results")
 def results(
-    request: Request, session: SessionDep, client: ClientKey, q: str = "", cursor: str | None = None
+    request: Request,
+    session: SessionDep,
+    client: ClientKey,
+    reader: OptionalUser,
+    q: str = "",
+    cursor: str | None = None,
 ) -> Response:
     keep_form(request, SEARCH_FORM, q=q)
     ratelimit.search(client=client)
-    found = search.search(session, q=q, cursor=cursor)
+    found = search.search(session, q=q, cursor=cursor, reader=reader)
     ctx = {"q": q, "found": found}
     if wants_fragment(request):
         return render(request, "partials/search_results.html", ctx)

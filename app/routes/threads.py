@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
-from app.services import posting, ratelimit, reading
+from app.services import history, posting, ratelimit, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
@@ -13,6 +13,8 @@ THREAD_FORM = FormSpec(
 )
 REPLY_FORM = FormSpec(page="pages/reply.html", partial="partials/reply_form.html", target="reply-form")
 EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.html", target="edit-form")
+# After the edit window: the reason, what was typed, and the offer to delete, in place of the form.
+EDIT_CLOSED = FormSpec(page="pages/edit_closed.html", partial="partials/edit_closed.html", target="edit-form")
 
 
 @router.get("/t/{thread_id:int}", name="threads:show")
@@ -83,6 +85,8 @@ def reply(
 
 @router.get("/p/{post_id:int}/edit", name="posts:edit_form")
 def edit_form(request: Request, user: CurrentUser, post: PostDep) -> Response:
+    keep_form(request, EDIT_CLOSED, post=post, body=post.body_source, content_note=post.content_note)
+    posting.ensure_editable(post=post, author=user)
     return render(
         request,
         "pages/edit_post.html",
@@ -99,9 +103,17 @@ def edit(
     body: Text = "",
     content_note: Text = "",
 ) -> Response:
+    keep_form(request, EDIT_CLOSED, post=post, body=body, content_note=content_note)
+    posting.ensure_editable(post=post, author=user)  # 409 answers the closed form, with the delete offer
     keep_form(request, EDIT_FORM, post=post, body=body, content_note=content_note)
     posting.edit(session, post=post, author=user, body=body, content_note=content_note)
     return after_action(request, post_path(request, post))
+
+
+@router.get("/p/{post_id:int}/history", name="posts:history")
+def post_history(request: Request, session: SessionDep, reader: OptionalUser, post: PostDep) -> Response:
+    found = history.history_of(session, post=post, reader=reader)
+    return render(request, "pages/post_history.html", {"history": found})
 
 
 @router.post("/p/{post_id:int}/delete", name="posts:delete", dependencies=[CSRF])

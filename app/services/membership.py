@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Post, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, erasure, pseudonyms, reactions, reading
+from app.models import Mute, Post, PostVersion, Reaction, Report, Thread, User, utcnow
+from app.services import accounts, erasure, muting, pseudonyms, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -27,10 +27,11 @@ class OwnPage:
     threads: list[Thread]
     sessions: list[accounts.OpenSession]  # oldest first, by day only
     done: str  # a confirmation of what was just done, or ""
+    mutes: list[muting.MuteLine]  # shown here until /me/settings takes the list over
 
 
 def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
-    """Read-only; two queries (threads, sessions)."""
+    """Read-only; three queries (threads, sessions, mutes)."""
     paused = user.suspended_until if user.is_suspended(utcnow()) else None
     return OwnPage(
         user=user,
@@ -38,6 +39,7 @@ def own_page(session: Session, *, user: User, token: str | None, done: str = "")
         threads=reading.threads_by(session, author=user),
         sessions=accounts.open_sessions(session, user=user, token=token),
         done=DONE.get(done, ""),
+        mutes=muting.mutes_of(session, user=user),
     )
 
 
@@ -97,6 +99,30 @@ def _reports(session: Session, user: User) -> list[dict[str, Any]]:
     return [{**{f: getattr(r, f) for f in fields}, "created": _iso(r.created_at)} for r in reports]
 
 
+def _mutes(session: Session, user: User) -> list[dict[str, Any]]:
+    # Labelled as the settings list shows them: an author who posted as "a member" stays unnamed.
+    return [{"muted": m.label, "since": _iso(m.created_at)} for m in muting.mutes_of(session, user=user)]
+
+
+def _earlier_versions(session: Session, user: User) -> list[dict[str, Any]]:
+    """The words the member's own edits replaced: theirs, though only moderators read them here."""
+    versions = session.scalars(
+        select(PostVersion)
+        .join(Post, Post.id == PostVersion.post_id)
+        .where(Post.author_id == user.id)
+        .order_by(PostVersion.id)
+    )
+    return [
+        {
+            "post_id": v.post_id,
+            "body": v.body_source,
+            "content_note": v.content_note,
+            "replaced": _iso(v.replaced_at),
+        }
+        for v in versions
+    ]
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -105,6 +131,8 @@ SECTIONS = {
     "encouragements_given": _encouragements,
     "sessions": _sessions,
     "reports_made": _reports,
+    "mutes": _mutes,
+    "earlier_versions_of_posts": _earlier_versions,
 }
 
 
@@ -123,6 +151,11 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
     reactions.recount(session, post_ids=touched)
+    # Their posts' earlier versions go even when the posts stay (as "a former member"'s).
+    own_posts = select(Post.id).where(Post.author_id == user.id)
+    session.execute(delete(PostVersion).where(PostVersion.post_id.in_(own_posts)))
+    # Both sides of every mute: theirs, and other members' mutes of them (the keys cascade too).
+    session.execute(delete(Mute).where(or_(Mute.muter_id == user.id, Mute.muted_id == user.id)))
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
-from app.services import moderation_actions, reading, timewords
+from app.services import moderation_actions, muting, reading, timewords
 from app.services.reporting import AT_RISK, LABELS
 
 QUEUE_SIZE = 50
@@ -43,6 +43,7 @@ class ReportGroup:
     posted_as_member: bool  # shown to readers as "a member"; moderators see who
     author_removed: int  # posts of this author removed before
     author_suspended_until: datetime | None  # only while the suspension lasts
+    author_muted_by_several: bool  # muting.SEVERAL or more members muted the author (never who)
     reports: tuple[ReportLine, ...]
     urgent: bool
     waiting_since: datetime | None
@@ -122,7 +123,7 @@ def group_for_report(session: Session, report_id: int) -> ReportGroup:
 
 
 def _groups(session: Session, post_ids: list[int], now: datetime) -> list[ReportGroup]:
-    """Three queries whatever the number of posts: the posts, their open reports, authors' removals."""
+    """Four queries whatever the number of posts: posts, open reports, authors' removals, mutes."""
     if not post_ids:
         return []
     posts = {
@@ -149,7 +150,11 @@ def _groups(session: Session, post_ids: list[int], now: datetime) -> list[Report
             .group_by(Post.author_id)
         ).all()
     )
-    return [_group(posts[i], reports[i], removed.get(posts[i].author_id, 0), now) for i in post_ids]
+    several = muting.muted_by_several(session, author_ids=author_ids)
+    return [
+        _group(posts[i], reports[i], removed.get(posts[i].author_id, 0), posts[i].author_id in several, now)
+        for i in post_ids
+    ]
 
 
 def _line(report: Report) -> ReportLine:
@@ -165,7 +170,7 @@ def _line(report: Report) -> ReportLine:
     )
 
 
-def _group(post: Post, reports: list[Report], removed: int, now: datetime) -> ReportGroup:
+def _group(post: Post, reports: list[Report], removed: int, muted: bool, now: datetime) -> ReportGroup:
     lines = tuple(_line(r) for r in reports)
     author = post.author
     since = lines[0].created_at if lines else None
@@ -182,6 +187,7 @@ def _group(post: Post, reports: list[Report], removed: int, now: datetime) -> Re
         posted_as_member=post.anonymous,
         author_removed=removed,
         author_suspended_until=author.suspended_until if author and author.is_suspended(now) else None,
+        author_muted_by_several=muted,
         reports=lines,
         urgent=any(line.reason == AT_RISK for line in lines),
         waiting_since=since,

@@ -1,15 +1,17 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.config import get_settings
 from app.errors import NotFound
-from app.models import Category, Post, PostStatus, Reaction, Thread, User
+from app.models import Category, Mute, Post, PostStatus, Reaction, Thread, User, utcnow
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
+from app.services import posting
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -55,14 +57,25 @@ class PostView:
     thanks_count: int
     metoo_count: int
     celebrate_count: int
+    muted: bool = False  # the reader muted its author: folded behind "You muted this member"
+    can_edit: bool = False  # the reader wrote it and the edit window is open
+    can_mute: bool = False  # offered to signed-in readers but the author (never on a named moderator)
 
 
-def as_seen_by(post: Post, *, reader: User | None) -> PostView:
+# (author id, posted as a member) pairs the reader muted: a mute covers one of the two shapes.
+Muted = Collection[tuple[int | None, bool]]
+
+
+def as_seen_by(
+    post: Post, *, reader: User | None, muted: Muted = (), now: datetime | None = None
+) -> PostView:
     """What of this post the reader is handed (moderators, too, read hidden posts in the queue only)."""
     visible = post.status == PostStatus.visible
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
     told = post.status in (PostStatus.hidden, PostStatus.removed)
     own = told and reader is not None and reader.id == post.author_id
+    mine = reader is not None and reader.id == post.author_id
+    named_moderator = not post.anonymous and post.author is not None and post.author.is_moderator
     return PostView(
         id=post.id,
         thread_id=post.thread_id,
@@ -80,6 +93,13 @@ def as_seen_by(post: Post, *, reader: User | None) -> PostView:
         thanks_count=post.thanks_count,
         metoo_count=post.metoo_count,
         celebrate_count=post.celebrate_count,
+        muted=visible and (post.author_id, post.anonymous) in muted,
+        can_edit=visible and mine and posting.edit_open(post, now=now or utcnow()),
+        can_mute=visible
+        and reader is not None
+        and not mine
+        and post.author_id is not None
+        and not named_moderator,
     )
 
 
@@ -145,8 +165,29 @@ def category(session: Session, slug: str) -> Category:
     return found
 
 
-def _thread_list(session: Session, query, before: str | None, size: int | None) -> ThreadPage:
+def muted_pairs(session: Session, *, reader: User | None) -> set[tuple[int, bool]]:
+    """Whom the reader muted, and in which shape (one query; none for a visitor)."""
+    if reader is None:
+        return set()
+    rows = session.execute(select(Mute.muted_id, Mute.as_member).where(Mute.muter_id == reader.id))
+    return {(muted_id, bool(as_member)) for muted_id, as_member in rows}
+
+
+def not_muted(query, reader: User | None):
+    """Threads whose author the reader muted (in the shape they started it) leave the list."""
+    if reader is None:
+        return query
+    muted = exists().where(
+        Mute.muter_id == reader.id, Mute.muted_id == Thread.author_id, Mute.as_member == Thread.anonymous
+    )
+    return query.where(~muted)
+
+
+def _thread_list(
+    session: Session, query, before: str | None, size: int | None, reader: User | None = None
+) -> ThreadPage:
     size = size or page_size()
+    query = not_muted(query, reader)
     cursor = decode_cursor(before)
     if cursor:
         at, thread_id = cursor
@@ -165,22 +206,29 @@ def _thread_list(session: Session, query, before: str | None, size: int | None) 
     return ThreadPage(threads=threads, next_cursor=next_cursor, bylines=thread_bylines(threads))
 
 
-def latest_threads(session: Session, *, before: str | None = None, size: int | None = None) -> ThreadPage:
-    return _thread_list(session, select(Thread), before, size)
+def latest_threads(
+    session: Session, *, before: str | None = None, size: int | None = None, reader: User | None = None
+) -> ThreadPage:
+    return _thread_list(session, select(Thread), before, size, reader)
 
 
 def category_threads(
-    session: Session, *, category: Category, before: str | None = None, size: int | None = None
+    session: Session,
+    *,
+    category: Category,
+    before: str | None = None,
+    size: int | None = None,
+    reader: User | None = None,
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
     query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False))
-    return _thread_list(session, query, before, size)
+    return _thread_list(session, query, before, size, reader)
 
 
-def pinned_threads(session: Session, *, category: Category) -> list[Thread]:
+def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[Thread]:
+    query = not_muted(select(Thread), reader)
     query = (
-        select(Thread)
-        .where(Thread.category_id == category.id, Thread.pinned.is_(True))
+        query.where(Thread.category_id == category.id, Thread.pinned.is_(True))
         .options(selectinload(Thread.author), selectinload(Thread.category))
         .order_by(Thread.last_activity_at.desc())
     )
@@ -203,8 +251,9 @@ def thread_posts(
     reader: User | None,
     after: int | None = None,
     size: int | None = None,
+    now: datetime | None = None,
 ) -> PostPage:
-    """One page of the thread, each post as this reader may see it."""
+    """One page of the thread, each post as this reader may see it; mutes add one query, however many."""
     size = size or page_size()
     query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
     if after is not None:
@@ -212,8 +261,9 @@ def thread_posts(
     rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
     next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
+    muted = muted_pairs(session, reader=reader)
     return PostPage(
-        posts=[as_seen_by(p, reader=reader) for p in posts],
+        posts=[as_seen_by(p, reader=reader, muted=muted, now=now) for p in posts],
         next_cursor=next_cursor,
         mine=pressed_by(session, reader=reader, posts=posts),
     )

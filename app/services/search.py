@@ -25,6 +25,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
+from app.models import User
 from app.services import reading, text
 
 MAX_QUERY = 200
@@ -93,6 +94,8 @@ _SQLITE = sql("""
     JOIN category c ON c.id = t.category_id
     LEFT JOIN "user" u ON u.id = p.author_id
     WHERE post_search MATCH :query AND p.status = 'visible' AND t.status = 'visible'
+      AND NOT EXISTS (SELECT 1 FROM mute m WHERE m.muter_id = :reader
+                      AND m.muted_id = p.author_id AND m.as_member = p.anonymous)
     ORDER BY rank, p.id DESC
     LIMIT :limit OFFSET :offset
 """)
@@ -122,13 +125,22 @@ _POSTGRES = sql("""
     LEFT JOIN "user" u ON u.id = p.author_id
     CROSS JOIN q
     WHERE p.status = 'visible' AND t.status = 'visible'
+      AND NOT EXISTS (SELECT 1 FROM mute m WHERE m.muter_id = :reader
+                      AND m.muted_id = p.author_id AND m.as_member = p.anonymous)
     ORDER BY rank DESC, p.id DESC
     LIMIT :limit OFFSET :offset
 """)
 
 
-def search(session: Session, *, q: str, cursor: str | None = None, size: int | None = None) -> Results:
-    """Visible posts matching every word of `q`, best first; read-only."""
+def search(
+    session: Session,
+    *,
+    q: str,
+    cursor: str | None = None,
+    size: int | None = None,
+    reader: User | None = None,
+) -> Results:
+    """Visible posts matching every word of `q`, best first, but those of members the reader muted."""
     size = size or reading.page_size()
     if len(q) > MAX_QUERY:
         raise InvalidInput(
@@ -143,7 +155,9 @@ def search(session: Session, *, q: str, cursor: str | None = None, size: int | N
         statement, query = _POSTGRES, " ".join(terms)
     else:
         statement, query = _SQLITE, fts5_query(terms)
-    rows = session.execute(statement, {"query": query, "limit": size + 1, "offset": offset}).all()
+    # Row ids start at 1: a visitor (reader 0) has muted nobody.
+    params = {"query": query, "limit": size + 1, "offset": offset, "reader": reader.id if reader else 0}
+    rows = session.execute(statement, params).all()
     folded = {_fold(t) for t in terms}
     hits = [
         Hit(
