@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, NotFound
 from app.models import Mute, Post, Thread
-from app.services import membership, moderation_queue, muting, posting
+from app.services import membership, moderation_queue, muting, posting, reactions
 from tests import html, queries
 from tests.factories import PASSPHRASE, load, make_moderator, make_thread, make_user, opening_post, report
 from tests.http import csrf_of, htmx, submit
@@ -94,12 +94,14 @@ def test_muting_an_anonymous_post_without_js_reveals_nothing_and_folds_it(
 def test_muting_an_anonymous_post_with_htmx_answers_the_folded_post_and_reveals_nothing(
     session, author, reader, anonymous_reply, browsers
 ):
+    reactions.toggle(session, post=anonymous_reply, user=reader, kind="hug", want="on")
     me = browsers("Brightpath")
     token = csrf_of(me, f"/t/{anonymous_reply.thread_id}")
     r = me.post(f"/p/{anonymous_reply.id}/mute-author", headers=htmx(token))
     assert r.status_code == 200 and r.headers["Vary"] == "HX-Request"
     assert html.root(r.text) == f"article#p{anonymous_reply.id}"
     assert html.has_id(r.text, f"muted-p{anonymous_reply.id}")
+    assert html.by_id(r.text, f"react-p{anonymous_reply.id}-hug")["aria-pressed"] == "true", "as they left it"
     assert_reveals_nobody(r.text, author)
     assert _mutes(session) == [(reader.id, author.id, True)]
 
@@ -146,7 +148,7 @@ def test_muting_twice_is_one_mute(session, author, reader, named_thread):
     opener = load_post(session, opening_post(session, named_thread).id)
     first = muting.mute_author(session, post=opener, muter=reader)
     again = muting.mute_author(session, post=load_post(session, opener.id), muter=reader)
-    assert first.muted and again.muted
+    assert first.post.muted and again.post.muted and first.mine == set()
     assert _mutes(session) == [(reader.id, author.id, False)]
     assert [m.label for m in muting.mutes_of(session, user=reader)] == [AUTHOR]
 

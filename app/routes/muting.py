@@ -12,10 +12,10 @@ router = APIRouter()
 
 @router.post("/p/{post_id:int}/mute-author", name="muting:mute", dependencies=[CSRF])
 def mute_author(request: Request, session: SessionDep, user: CurrentUser, post: PostDep) -> Response:
-    seen = muting.mute_author(session, post=post, muter=user)
+    muted = muting.mute_author(session, post=post, muter=user)
     if wants_fragment(request):
         # The post as the muter now sees it: folded, under the same byline as before.
-        return render(request, "partials/post.html", {"post": seen, "mine": set(), "thread": None})
+        return render(request, "partials/post.html", {"post": muted.post, "mine": muted.mine, "thread": None})
     return after_action(request, post_path(request, post))
 
 

@@ -24,6 +24,14 @@ MUTED_WORDS = "You muted this member"
 
 
 @dataclass(frozen=True)
+class MutedPost:
+    """The post as the muter now sees it (folded), with the encouragements they gave it."""
+
+    post: reading.PostView
+    mine: set[str]
+
+
+@dataclass(frozen=True)
 class MuteLine:
     """One mute as the member's own settings list shows it: the label names nobody anonymous."""
 
@@ -32,9 +40,7 @@ class MuteLine:
     created_at: datetime
 
 
-def mute_author(
-    session: Session, *, post: Post, muter: User, now: datetime | None = None
-) -> reading.PostView:
+def mute_author(session: Session, *, post: Post, muter: User, now: datetime | None = None) -> MutedPost:
     """Idempotent (a unique constraint decides); answers the post as the muter now sees it."""
     now = now or utcnow()
     if post.author_id is None:
@@ -55,7 +61,8 @@ def mute_author(
     )
     session.execute(stmt.on_conflict_do_nothing(index_elements=["muter_id", "muted_id", "as_member"]))
     session.commit()
-    return reading.as_seen_by(post, reader=muter, muted={(post.author_id, post.anonymous)}, now=now)
+    seen = reading.as_seen_by(post, reader=muter, muted={(post.author_id, post.anonymous)}, now=now)
+    return MutedPost(post=seen, mine=reading.pressed_by(session, reader=muter, posts=[post])[post.id])
 
 
 def unmute(session: Session, *, mute_id: int, user: User) -> list[MuteLine]:
