@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     pseudonym_hold_days: int = 90
     # The crisis lines shown on /help and the compose forms, and the moderators' guidance per level.
     crisis_resources: Path = DEFAULT_CRISIS_RESOURCES
+    # Minutes after posting in which the author may edit (then only delete): 24 hours.
+    edit_window_minutes: int = 1440
 
     def check(self) -> None:
         self.check_extras()

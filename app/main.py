@@ -13,6 +13,7 @@ from app.routes import (
     accounts,
     milestones,
     moderation,
+    muting,
     pages,
     reactions,
     reader_settings,
@@ -90,6 +91,7 @@ def create_app() -> FastAPI:
         reports,
         moderation,
         search,
+        muting,
     ):
         app.include_router(module.router)
     app.add_exception_handler(DomainError, domain_error_handler)

@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from app.config import PROJECT_ROOT
 from app.db import plain_engine
-from app.models import Post, Report, Thread, User
+from app.models import Post, PostVersion, Report, Thread, User
 from app.services import posting
 from app.services.erasure import ERASED_TITLE
 from tests.factories import (
@@ -90,6 +90,8 @@ def test_a_reported_then_edited_reply_leaves_no_word_anywhere_when_deleted(
     app, client, session, database_url
 ):
     first, edited, note = _word(), _word(), _word()
+    # Only in the moderators' history once the second edit replaces it (no snapshot holds it).
+    replaced = _word()
     name = join_via_http(client)
     thread = make_thread(session, make_user(session), title="Evenings are the hard part")
     reply = posting.reply(
@@ -97,19 +99,22 @@ def test_a_reported_then_edited_reply_leaves_no_word_anywhere_when_deleted(
     )
     report(session, reply, make_user(session), reason="unkind")
     token = csrf_of(client, f"/p/{reply.id}/edit")
-    r = client.post(
-        f"/p/{reply.id}/edit",
-        data={"body": f"Said better: {edited}", "content_note": note, "csrf_token": token},
-    )
-    assert r.status_code == 303
+    for body in (f"Said another way: {replaced}", f"Said better: {edited}"):
+        r = client.post(f"/p/{reply.id}/edit", data={"body": body, "content_note": note, "csrf_token": token})
+        assert r.status_code == 303
+    session.rollback()
+    kept = session.scalars(select(PostVersion.body_source).where(PostVersion.post_id == reply.id)).all()
+    assert kept == [f"What I did: {first}", f"Said another way: {replaced}"]
+    assert copies_of(database_url, session, replaced), "the post's history holds the replaced words"
     assert copies_of(database_url, session, first), "the report's snapshot holds the first words"
     assert copies_of(database_url, session, edited) and copies_of(database_url, session, note)
     assert f'#p{reply.id}"' in client.get(f"/search?q={edited}").text
 
     r = _delete(client, reply.id)
     assert r.status_code == 303 and r.headers["location"].endswith(f"#p{reply.id}")
-    for word in (first, edited, note):
+    for word in (first, replaced, edited, note):
         assert copies_of(database_url, session, word) == [], word
+    assert session.scalar(select(PostVersion.id).where(PostVersion.post_id == reply.id)) is None
     kept = session.scalar(select(Report).where(Report.post_id == reply.id))
     assert kept is not None and kept.snapshot == "" and kept.snapshot_erased
     assert f'#p{reply.id}"' not in client.get(f"/search?q={edited}").text

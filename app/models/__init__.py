@@ -3,7 +3,9 @@
 from app.models.base import metadata, utcnow
 from app.models.claim import CLAIM_LEVELS, Claim
 from app.models.forum import Category, Post, PostStatus, Thread
+from app.models.history import PostVersion
 from app.models.moderation import ModAction, Report, ReportStatus
+from app.models.mute import Mute
 from app.models.reaction import Reaction, ReactionKind
 from app.models.reading_state import ReadMarker
 from app.models.user import FORMER_MEMBER, HeldPseudonym, LoginSession, Role, User, is_moderator_role
@@ -16,8 +18,10 @@ __all__ = [
     "HeldPseudonym",
     "LoginSession",
     "ModAction",
+    "Mute",
     "Post",
     "PostStatus",
+    "PostVersion",
     "Reaction",
     "ReadMarker",
     "ReactionKind",

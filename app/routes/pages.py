@@ -32,7 +32,7 @@ def category(
     ctx = {"page": page, "category": found, "list_route": "pages:category", "list_params": {"slug": slug}}
     if wants_fragment(request):
         return render(request, "partials/thread_list.html", ctx)
-    pinned = reading.pinned_threads(session, category=found) if not before else []
+    pinned = reading.pinned_threads(session, category=found, reader=reader) if not before else []
     ctx |= {
         "pinned": pinned,
         "pinned_bylines": reading.thread_bylines(pinned),

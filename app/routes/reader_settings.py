@@ -1,4 +1,4 @@
-"""The reader's own settings: how each kind of content note meets them (and, merged in, mutes)."""
+"""The reader's own settings: how each kind of content note meets them, and whom they muted."""
 
 from typing import Annotated
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, SessionDep
-from app.services import content_notes
+from app.services import content_notes, muting
 from app.web import FormSpec, after_action, keep_form, path_for, render, wants_fragment
 
 router = APIRouter()
@@ -26,8 +26,12 @@ NoteFields = Annotated[dict[str, str], Depends(note_fields)]
 
 
 @router.get("/me/settings", name="settings:show")
-def show(request: Request, user: CurrentUser, done: str = "") -> Response:
-    ctx = {"choices": content_notes.choices_of(user), "saved": SAVED if done == "saved" else ""}
+def show(request: Request, session: SessionDep, user: CurrentUser, done: str = "") -> Response:
+    ctx = {
+        "choices": content_notes.choices_of(user),
+        "saved": SAVED if done == "saved" else "",
+        "mutes": muting.mutes_of(session, user=user),
+    }
     return render(request, "pages/settings.html", ctx)
 
 

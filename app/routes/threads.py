@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
-from app.services import milestones, posting, ratelimit, read_markers, reading
+from app.services import history, milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
@@ -16,6 +16,8 @@ THREAD_FORM = FormSpec(
 )
 REPLY_FORM = FormSpec(page="pages/reply.html", partial="partials/reply_form.html", target="reply-form")
 EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.html", target="edit-form")
+# After the edit window: the reason, what was typed, and the offer to delete, in place of the form.
+EDIT_CLOSED = FormSpec(page="pages/edit_closed.html", partial="partials/edit_closed.html", target="edit-form")
 
 
 @router.get("/t/{thread_id:int}", name="threads:show")
@@ -106,6 +108,8 @@ def reply(
 
 @router.get("/p/{post_id:int}/edit", name="posts:edit_form")
 def edit_form(request: Request, user: CurrentUser, post: PostDep) -> Response:
+    keep_form(request, EDIT_CLOSED, post=post, body=post.body_source, content_note=post.content_note)
+    posting.ensure_editable(post=post, author=user)
     return render(
         request,
         "pages/edit_post.html",
@@ -129,6 +133,8 @@ def edit(
     content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
 ) -> Response:
     typed = {"body": body, "content_note": content_note, "content_note_kinds": content_note_kind}
+    keep_form(request, EDIT_CLOSED, post=post, **typed)
+    posting.ensure_editable(post=post, author=user)  # 409 answers the closed form, with the delete offer
     keep_form(request, EDIT_FORM, post=post, **typed)
     posting.edit(
         session,
@@ -139,6 +145,12 @@ def edit(
         content_note_kinds=content_note_kind,
     )
     return after_action(request, post_path(request, post))
+
+
+@router.get("/p/{post_id:int}/history", name="posts:history")
+def post_history(request: Request, session: SessionDep, reader: OptionalUser, post: PostDep) -> Response:
+    found = history.history_of(session, post=post, reader=reader)
+    return render(request, "pages/post_history.html", {"history": found})
 
 
 @router.post("/p/{post_id:int}/delete", name="posts:delete", dependencies=[CSRF])

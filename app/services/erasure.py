@@ -12,15 +12,15 @@ with its posts), inside the caller's transaction. The copies:
   row's old version, and its index entries, until VACUUM prunes them; VACUUM makes the space
   reusable but does not zero it, so old bytes stay in the data files and WAL until
   overwritten (VACUUM FULL or REINDEX rewrite them). Nothing is done about that at run time;
-- post versions, once they exist (a later issue): deleted here, with the rest.
+- post versions (the words each edit replaced, for moderators): deleted here, with the rest.
 """
 
 from collections.abc import Collection
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Post, PostStatus, Report, Thread
+from app.models import Post, PostStatus, PostVersion, Report, Thread
 
 ERASED_TITLE = "A thread whose first post was taken back"
 
@@ -33,7 +33,7 @@ def erase_words(session: Session, *, post_ids: Collection[int] | Select) -> None
         update(Thread).where(Thread.id.in_(openers)).values(title=ERASED_TITLE, content_note_kinds="")
     )
     session.execute(update(Report).where(Report.post_id.in_(ids)).values(snapshot="", snapshot_erased=True))
-    # Post versions (moderators' history of edits) will be deleted here: delete(PostVersion)...
+    session.execute(delete(PostVersion).where(PostVersion.post_id.in_(ids)))
     session.execute(
         update(Post)
         .where(Post.id.in_(ids))

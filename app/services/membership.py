@@ -4,12 +4,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Claim, Post, Reaction, ReadMarker, Report, Thread, User, utcnow
-from app.services import accounts, content_notes, erasure, milestones, pseudonyms, reactions, read_markers
+from app.models import Claim, Mute, Post, PostVersion, Reaction, ReadMarker, Report, Thread, User, utcnow
+from app.services import (
+    accounts,
+    content_notes,
+    erasure,
+    milestones,
+    muting,
+    pseudonyms,
+    reactions,
+    read_markers,
+)
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -129,6 +138,30 @@ def _read_markers(session: Session, user: User) -> list[dict[str, Any]]:
     return [{"thread_id": tid, "read_up_to_position": pos} for tid, pos in rows]
 
 
+def _mutes(session: Session, user: User) -> list[dict[str, Any]]:
+    # Labelled as the settings list shows them: an author who posted as "a member" stays unnamed.
+    return [{"muted": m.label, "since": _iso(m.created_at)} for m in muting.mutes_of(session, user=user)]
+
+
+def _earlier_versions(session: Session, user: User) -> list[dict[str, Any]]:
+    """The words the member's own edits replaced: theirs, though only moderators read them here."""
+    versions = session.scalars(
+        select(PostVersion)
+        .join(Post, Post.id == PostVersion.post_id)
+        .where(Post.author_id == user.id)
+        .order_by(PostVersion.id)
+    )
+    return [
+        {
+            "post_id": v.post_id,
+            "body": v.body_source,
+            "content_note": v.content_note,
+            "replaced": _iso(v.replaced_at),
+        }
+        for v in versions
+    ]
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -141,6 +174,8 @@ SECTIONS = {
     "milestones": _milestones,
     "read_markers": _read_markers,
     "content_note_settings": _note_settings,
+    "mutes": _mutes,
+    "earlier_versions_of_posts": _earlier_versions,
 }
 
 
@@ -160,6 +195,11 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
     reactions.recount(session, post_ids=touched)
     # Milestones live on the user row; read markers follow by ON DELETE CASCADE (both go below).
+    # Their posts' earlier versions go even when the posts stay (as "a former member"'s).
+    own_posts = select(Post.id).where(Post.author_id == user.id)
+    session.execute(delete(PostVersion).where(PostVersion.post_id.in_(own_posts)))
+    # Both sides of every mute: theirs, and other members' mutes of them (the keys cascade too).
+    session.execute(delete(Mute).where(or_(Mute.muter_id == user.id, Mute.muted_id == user.id)))
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

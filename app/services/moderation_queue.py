@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
-from app.services import claims, content_notes, moderation_actions, reading, timewords
+from app.services import claims, content_notes, moderation_actions, muting, reading, timewords
 from app.services.reporting import AT_RISK, LABELS
 
 QUEUE_SIZE = 50
@@ -43,6 +43,7 @@ class ReportGroup:
     posted_as_member: bool  # shown to readers as "a member"; moderators see who
     author_removed: int  # posts of this author removed before
     author_suspended_until: datetime | None  # only while the suspension lasts
+    author_muted_by_several: bool  # muting.SEVERAL or more members muted the author (never who)
     reports: tuple[ReportLine, ...]
     urgent: bool
     waiting_since: datetime | None
@@ -132,7 +133,7 @@ def group_for_report(session: Session, report_id: int) -> ReportGroup:
 
 
 def _groups(session: Session, post_ids: list[int], now: datetime) -> list[ReportGroup]:
-    """Four queries whatever the number of posts: the posts, open reports, authors' removals, claims."""
+    """Five queries whatever the number of posts: posts, open reports, authors' removals, mutes, claims."""
     if not post_ids:
         return []
     posts = {
@@ -161,8 +162,17 @@ def _groups(session: Session, post_ids: list[int], now: datetime) -> list[Report
     )
     # Only urgent groups can be claimed: a queue without one sends no claims query at all.
     held = claims.held_on(session, [i for i in post_ids if any(r.reason == AT_RISK for r in reports[i])])
+    several = muting.muted_by_several(session, author_ids=author_ids)
     return [
-        _group(posts[i], reports[i], removed.get(posts[i].author_id, 0), now, held.get(i)) for i in post_ids
+        _group(
+            posts[i],
+            reports[i],
+            removed.get(posts[i].author_id, 0),
+            now,
+            claim=held.get(i),
+            muted=posts[i].author_id in several,
+        )
+        for i in post_ids
     ]
 
 
@@ -180,7 +190,13 @@ def _line(report: Report) -> ReportLine:
 
 
 def _group(
-    post: Post, reports: list[Report], removed: int, now: datetime, claim: claims.ClaimView | None
+    post: Post,
+    reports: list[Report],
+    removed: int,
+    now: datetime,
+    *,
+    claim: claims.ClaimView | None,
+    muted: bool,
 ) -> ReportGroup:
     lines = tuple(_line(r) for r in reports)
     author = post.author
@@ -201,6 +217,7 @@ def _group(
         posted_as_member=post.anonymous,
         author_removed=removed,
         author_suspended_until=author.suspended_until if author and author.is_suspended(now) else None,
+        author_muted_by_several=muted,
         reports=lines,
         urgent=any(line.reason == AT_RISK for line in lines),
         waiting_since=since,

@@ -1,13 +1,14 @@
 """Starting threads, replying, editing and deleting: validation, rules and one commit each."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from app.models import Category, Post, PostStatus, Thread, User, utcnow
+from app.models import Category, Post, PostStatus, PostVersion, Thread, User, utcnow
 from app.services import content_notes, erasure, standing, text
 
 TITLE_MIN, TITLE_MAX = 3, 150
@@ -160,6 +161,27 @@ def _own_post(post: Post, user: User) -> None:
         raise Conflict("This post can no longer be changed.")
 
 
+def edit_window() -> timedelta:
+    return timedelta(minutes=get_settings().edit_window_minutes)
+
+
+def edit_open(post: Post, *, now: datetime) -> bool:
+    """Whether the author may still edit: inside the window after posting."""
+    return now < post.created_at + edit_window()
+
+
+def ensure_editable(*, post: Post, author: User, now: datetime | None = None) -> None:
+    """The author's own post, still changeable and inside the edit window; else 403 or 409."""
+    _own_post(post, author)
+    if not edit_open(post, now=now or utcnow()):
+        hours = get_settings().edit_window_minutes / 60
+        span = f"{hours:g} hours" if hours != 1 else "an hour"
+        raise Conflict(
+            f"A post can be changed for {span} after it was written, and this one is older, "
+            "so it stays as it is. You can still delete it."
+        )
+
+
 def edit(
     session: Session,
     *,
@@ -168,15 +190,24 @@ def edit(
     body: str,
     content_note: str = "",
     content_note_kinds: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> Post:
-    """The author's new words and note; an opening post's kinds follow onto its thread. One commit."""
-    now = utcnow()
+    """Inside the window only (409 after it); the replaced words are kept for moderators. One commit.
+
+    An opening post's kinds follow onto its thread."""
+    now = now or utcnow()
     standing.ensure_can_write(author, now)
-    _own_post(post, author)
+    ensure_editable(post=post, author=author, now=now)
     errors: dict[str, str] = {}
     body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
     if errors:
         raise InvalidInput("Your changes were not saved yet. Your words are still here.", fields=errors)
+    if (body, note) != (post.body_source, post.content_note):
+        session.add(
+            PostVersion(
+                post_id=post.id, body_source=post.body_source, content_note=post.content_note, replaced_at=now
+            )
+        )
     post.body_source = body
     post.body_html = text.render_markdown(body)
     post.sanitizer_version = text.SANITIZER_VERSION

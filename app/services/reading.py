@@ -1,16 +1,17 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.config import get_settings
 from app.errors import NotFound
-from app.models import Category, Post, PostStatus, Reaction, Thread, User
+from app.models import Category, Mute, Post, PostStatus, Reaction, Thread, User, utcnow
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
-from app.services import content_notes, milestones
+from app.services import content_notes, milestones, posting
 from app.services.content_notes import Note
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,6 +64,13 @@ class PostView:
     thanks_count: int
     metoo_count: int
     celebrate_count: int
+    muted: bool = False  # the reader muted its author: folded behind "You muted this member"
+    can_edit: bool = False  # the reader wrote it and the edit window is open
+    can_mute: bool = False  # offered to signed-in readers but the author (never on a named moderator)
+
+
+# (author id, posted as a member) pairs the reader muted: a mute covers one of the two shapes.
+Muted = Collection[tuple[int | None, bool]]
 
 
 def as_seen_by(
@@ -72,12 +80,15 @@ def as_seen_by(
     choices: dict[str, str] | None = None,
     reveal: bool = False,
     today: date | None = None,
+    muted: Muted = (),
+    now: datetime | None = None,
 ) -> PostView:
     """What of this post the reader is handed (moderators, too, read hidden posts in the queue only).
 
     `choices` are the reader's content-note choices, read once per page (content_notes.choices_of);
     `reveal` is the reader asking to read this one post once, whatever they chose; `today` gives
-    the author's day-count badge, on thread pages only.
+    the author's day-count badge, on thread pages only; `muted` folds the posts of members the
+    reader muted.
     """
     visible = post.status == PostStatus.visible
     note = content_notes.NO_NOTE
@@ -89,6 +100,8 @@ def as_seen_by(
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
     told = post.status in (PostStatus.hidden, PostStatus.removed)
     own = told and reader is not None and reader.id == post.author_id
+    mine = reader is not None and reader.id == post.author_id
+    named_moderator = not post.anonymous and post.author is not None and post.author.is_moderator
     return PostView(
         id=post.id,
         thread_id=post.thread_id,
@@ -108,6 +121,13 @@ def as_seen_by(
         thanks_count=post.thanks_count,
         metoo_count=post.metoo_count,
         celebrate_count=post.celebrate_count,
+        muted=visible and (post.author_id, post.anonymous) in muted,
+        can_edit=visible and mine and posting.edit_open(post, now=now or utcnow()),
+        can_mute=visible
+        and reader is not None
+        and not mine
+        and post.author_id is not None
+        and not named_moderator,
     )
 
 
@@ -194,10 +214,29 @@ def category(session: Session, slug: str) -> Category:
     return found
 
 
+def muted_pairs(session: Session, *, reader: User | None) -> set[tuple[int, bool]]:
+    """Whom the reader muted, and in which shape (one query; none for a visitor)."""
+    if reader is None:
+        return set()
+    rows = session.execute(select(Mute.muted_id, Mute.as_member).where(Mute.muter_id == reader.id))
+    return {(muted_id, bool(as_member)) for muted_id, as_member in rows}
+
+
+def not_muted(query, reader: User | None):
+    """Threads whose author the reader muted (in the shape they started it) leave the list."""
+    if reader is None:
+        return query
+    muted = exists().where(
+        Mute.muter_id == reader.id, Mute.muted_id == Thread.author_id, Mute.as_member == Thread.anonymous
+    )
+    return query.where(~muted)
+
+
 def _thread_list(
-    session: Session, query, before: str | None, size: int | None, reader: User | None
+    session: Session, query, before: str | None, size: int | None, reader: User | None = None
 ) -> ThreadPage:
     size = size or page_size()
+    query = not_muted(query, reader)
     cursor = decode_cursor(before)
     if cursor:
         at, thread_id = cursor
@@ -240,10 +279,10 @@ def category_threads(
     return _thread_list(session, query, before, size, reader)
 
 
-def pinned_threads(session: Session, *, category: Category) -> list[Thread]:
+def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[Thread]:
+    query = not_muted(select(Thread), reader)
     query = (
-        select(Thread)
-        .where(Thread.category_id == category.id, Thread.pinned.is_(True))
+        query.where(Thread.category_id == category.id, Thread.pinned.is_(True))
         .options(selectinload(Thread.author), selectinload(Thread.category))
         .order_by(Thread.last_activity_at.desc())
     )
@@ -267,8 +306,11 @@ def thread_posts(
     after: int | None = None,
     size: int | None = None,
     reveal: int | None = None,
+    now: datetime | None = None,
 ) -> PostPage:
-    """One page of the thread, each post as this reader may see it (`reveal`: a post id to read once)."""
+    """One page of the thread, each post as this reader may see it (`reveal`: a post id to read once).
+
+    The reader's mutes add one query, however many; their content-note choices none (the user row)."""
     size = size or page_size()
     query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
     if after is not None:
@@ -279,10 +321,10 @@ def thread_posts(
     today = milestones.today()  # one day for the whole page
     choices = content_notes.choices_of(reader)  # once for the page: the choices are on the user row
     opener_revealed = bool(posts) and posts[0].position == 0 and posts[0].id == reveal
+    muted = muted_pairs(session, reader=reader)
+    seen = {"reader": reader, "choices": choices, "today": today, "muted": muted, "now": now}
     return PostPage(
-        posts=[
-            as_seen_by(p, reader=reader, choices=choices, reveal=p.id == reveal, today=today) for p in posts
-        ],
+        posts=[as_seen_by(p, reveal=p.id == reveal, **seen) for p in posts],
         next_cursor=next_cursor,
         mine=pressed_by(session, reader=reader, posts=posts),
         title_note=content_notes.decide(thread.content_note_kinds, "", choices, reveal=opener_revealed),

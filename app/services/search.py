@@ -96,6 +96,8 @@ _SQLITE = sql("""
     JOIN category c ON c.id = t.category_id
     LEFT JOIN "user" u ON u.id = p.author_id
     WHERE post_search MATCH :query AND p.status = 'visible' AND t.status = 'visible'
+      AND NOT EXISTS (SELECT 1 FROM mute m WHERE m.muter_id = :reader
+                      AND m.muted_id = p.author_id AND m.as_member = p.anonymous)
     ORDER BY rank, p.id DESC
     LIMIT :limit OFFSET :offset
 """)
@@ -126,6 +128,8 @@ _POSTGRES = sql("""
     LEFT JOIN "user" u ON u.id = p.author_id
     CROSS JOIN q
     WHERE p.status = 'visible' AND t.status = 'visible'
+      AND NOT EXISTS (SELECT 1 FROM mute m WHERE m.muter_id = :reader
+                      AND m.muted_id = p.author_id AND m.as_member = p.anonymous)
     ORDER BY rank DESC, p.id DESC
     LIMIT :limit OFFSET :offset
 """)
@@ -139,7 +143,8 @@ def search(
     size: int | None = None,
     reader: User | None = None,
 ) -> Results:
-    """Visible posts matching every word of `q`, best first, each note met as the reader chose; read-only."""
+    """Visible posts matching every word of `q`, best first, each note met as the reader chose, but
+    those of members the reader muted; read-only."""
     size = size or reading.page_size()
     if len(q) > MAX_QUERY:
         raise InvalidInput(
@@ -154,7 +159,9 @@ def search(
         statement, query = _POSTGRES, " ".join(terms)
     else:
         statement, query = _SQLITE, fts5_query(terms)
-    rows = session.execute(statement, {"query": query, "limit": size + 1, "offset": offset}).all()
+    # Row ids start at 1: a visitor (reader 0) has muted nobody.
+    params = {"query": query, "limit": size + 1, "offset": offset, "reader": reader.id if reader else 0}
+    rows = session.execute(statement, params).all()
     folded = {_fold(t) for t in terms}
     choices = content_notes.choices_of(reader)
     hits = [_hit(row, folded, choices) for row in rows[:size]]
