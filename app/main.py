@@ -45,6 +45,43 @@ SECURITY_HEADERS = {
 }
 
 
+async def guard(request: Request, call_next) -> Response:
+    """Size limit, a calm page for any crash, and the headers every answer carries."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        response = await error_page(request, 413)
+    else:
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - answered here, so it gets the headers below too
+            response = await server_error_handler(request, exc)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not get_settings().allow_indexing:
+        # Members' words stay out of search engines unless the operator opts in.
+        response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
+    if request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+    else:
+        # Pages may show who is signed in: never stored by shared caches or devices.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+ROUTERS = (
+    pages,
+    accounts,
+    milestones,
+    reader_settings,
+    threads,
+    reactions,
+    reports,
+    moderation,
+    search,
+    muting,
+)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     settings.check()
@@ -58,41 +95,9 @@ def create_app() -> FastAPI:
         dependencies=[Depends(identify)],
     )
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next) -> Response:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            response = await error_page(request, 413)
-        else:
-            try:
-                response = await call_next(request)
-            except Exception as exc:  # noqa: BLE001 - answered here, so it gets the headers below too
-                response = await server_error_handler(request, exc)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not get_settings().allow_indexing:
-            # Members' words stay out of search engines unless the operator opts in.
-            response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
-        if request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "public, max-age=3600")
-        else:
-            # Pages may show who is signed in: never stored by shared caches or devices.
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.middleware("http")(guard)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
-    for module in (
-        pages,
-        accounts,
-        milestones,
-        reader_settings,
-        threads,
-        reactions,
-        reports,
-        moderation,
-        search,
-        muting,
-    ):
+    for module in ROUTERS:
         app.include_router(module.router)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -100,8 +100,7 @@ def as_seen_by(
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
     told = post.status in (PostStatus.hidden, PostStatus.removed)
     own = told and reader is not None and reader.id == post.author_id
-    mine = reader is not None and reader.id == post.author_id
-    named_moderator = not post.anonymous and post.author is not None and post.author.is_moderator
+    can_edit, can_mute = _offers(post, reader=reader, now=now) if visible else (False, False)
     return PostView(
         id=post.id,
         thread_id=post.thread_id,
@@ -122,13 +121,20 @@ def as_seen_by(
         metoo_count=post.metoo_count,
         celebrate_count=post.celebrate_count,
         muted=visible and (post.author_id, post.anonymous) in muted,
-        can_edit=visible and mine and posting.edit_open(post, now=now or utcnow()),
-        can_mute=visible
-        and reader is not None
-        and not mine
-        and post.author_id is not None
-        and not named_moderator,
+        can_edit=can_edit,
+        can_mute=can_mute,
     )
+
+
+def _offers(post: Post, *, reader: User | None, now: datetime | None) -> tuple[bool, bool]:
+    """Whether this reader is offered Edit (theirs, inside the window) and Mute (anyone else's but a
+    named moderator's; on a post shown as "a member" always, so the offer reveals nothing)."""
+    if reader is None:
+        return False, False
+    if reader.id == post.author_id:
+        return posting.edit_open(post, now=now or utcnow()), False
+    named_moderator = not post.anonymous and post.author is not None and post.author.is_moderator
+    return False, post.author_id is not None and not named_moderator
 
 
 @dataclass
