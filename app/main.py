@@ -9,7 +9,7 @@ from starlette.responses import Response
 from app.config import PROJECT_ROOT, get_settings
 from app.deps import identify
 from app.errors import DomainError
-from app.routes import accounts, moderation, pages, reactions, reports, search, threads
+from app.routes import accounts, moderation, pages, reactions, reports, search, talk, threads
 from app.web import (
     domain_error_handler,
     error_page,
@@ -67,7 +67,7 @@ def create_app() -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
-    for module in (pages, accounts, threads, reactions, reports, moderation, search):
+    for module in (pages, accounts, threads, reactions, reports, moderation, talk, search):
         app.include_router(module.router)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -8,8 +8,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Post, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, erasure, pseudonyms, reactions, reading
+from app.models import Conversation, Post, Reaction, Report, TalkMessage, Thread, User, utcnow
+from app.services import accounts, erasure, pseudonyms, reactions, reading, talk
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -97,6 +97,10 @@ def _reports(session: Session, user: User) -> list[dict[str, Any]]:
     return [{**{f: getattr(r, f) for f in fields}, "created": _iso(r.created_at)} for r in reports]
 
 
+def _conversations(session: Session, user: User) -> list[dict[str, Any]]:
+    return talk.export(session, member=user)
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -105,6 +109,7 @@ SECTIONS = {
     "encouragements_given": _encouragements,
     "sessions": _sessions,
     "reports_made": _reports,
+    "conversations_with_moderators": _conversations,
 }
 
 
@@ -123,6 +128,10 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     touched = list(session.scalars(select(Reaction.post_id).where(Reaction.user_id == user.id).distinct()))
     session.execute(delete(Reaction).where(Reaction.user_id == user.id))
     reactions.recount(session, post_ids=touched)
+    # Their private conversations with the team go too, every message in them (secure_delete zeroes them).
+    theirs = select(Conversation.id).where(Conversation.member_id == user.id)
+    session.execute(delete(TalkMessage).where(TalkMessage.conversation_id.in_(theirs)))
+    session.execute(delete(Conversation).where(Conversation.member_id == user.id))
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

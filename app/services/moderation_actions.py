@@ -58,10 +58,25 @@ THREAD_FLAGS = {"locked": ("lock", "unlock"), "pinned": ("pin", "unpin")}
 THREAD_LOGGED = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin": "unpinned"}
 
 AUTO_HIDE = "auto_hide"  # written by reporting when enough members report a post
+
+# The private line (services/talk.py): the log says who wrote to whom and when, never the words.
+TALK_MEMBER, TALK_ANSWER, TALK_REACH_OUT, TALK_CLOSE = (
+    "talk_member",
+    "talk_answer",
+    "talk_reach_out",
+    "talk_close",
+)
+TALK_LOGGED = {
+    TALK_MEMBER: "wrote privately to the moderators",  # the member is the actor
+    TALK_ANSWER: "wrote privately to",
+    TALK_REACH_OUT: "reached out privately to",
+    TALK_CLOSE: "closed the private conversation with",
+}
 LOGGED = {
     **{name: action.logged for name, action in ACTIONS.items()},
     AUTO_HIDE: "hid, pending review,",
     **THREAD_LOGGED,
+    **TALK_LOGGED,
 }
 
 
