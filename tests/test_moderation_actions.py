@@ -7,7 +7,15 @@ from app.config import get_settings
 from app.errors import STATUS_WORDS
 from app.models import FORMER_MEMBER, ModAction, Post, PostStatus, Report, ReportStatus, User
 from app.services import decisions, thread_tools
-from app.services.moderation_actions import ACTIONS, AUTO_HIDE, LOGGED, THREAD_FLAGS, THREAD_LOGGED, choices
+from app.services.moderation_actions import (
+    ACTIONS,
+    AUTO_HIDE,
+    LOGGED,
+    TALK_LOGGED,
+    THREAD_FLAGS,
+    THREAD_LOGGED,
+    choices,
+)
 from tests import queries
 from tests.factories import load, make_moderator, make_thread, make_user, opening_post, report
 from tests.http import csrf_of, htmx
@@ -33,7 +41,7 @@ def test_every_action_has_its_words_its_step_and_a_place_in_the_log():
         assert LOGGED[name] == action.logged
     assert set(decisions.STEPS) == set(ACTIONS)
     assert {a for pair in THREAD_FLAGS.values() for a in pair} == set(THREAD_LOGGED)
-    assert set(LOGGED) == set(ACTIONS) | set(THREAD_LOGGED) | {AUTO_HIDE}
+    assert set(LOGGED) == set(ACTIONS) | set(THREAD_LOGGED) | set(TALK_LOGGED) | {AUTO_HIDE}
     for status in (PostStatus.visible, PostStatus.hidden_pending_review):
         offered = choices(status)
         assert {a for a, _, _ in offered} <= set(ACTIONS) and sum(main for _, _, main in offered) == 1
