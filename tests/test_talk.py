@@ -76,7 +76,7 @@ def test_the_whole_conversation_without_js_member_writes_moderator_answers_membe
 
     # The member sees a quiet count on every page, then reads the answer, signed by the team.
     elsewhere = fern.get("/guidelines").text
-    assert header_link(elsewhere) == "Moderators (1 unread)"
+    assert header_link(elsewhere) == "Moderators (1 new)"
     assert 'class="count"' in str(by_id(elsewhere, "talk-link")) and "badge" not in elsewhere
     reading = fern.get("/talk").text
     assert ANSWER in reading and "A moderator" in reading and "Mod-Willow" not in reading
@@ -163,7 +163,7 @@ def test_a_moderator_reaches_out_from_an_at_risk_report_and_the_conversation_is_
     assert names == ["Conversation with Quiet-Fern", "Conversation with Early-Bird"]  # urgent first
 
     fern = browsers("Quiet-Fern")
-    assert header_link(fern.get("/").text) == "Moderators (1 unread)"
+    assert header_link(fern.get("/").text) == "Moderators (1 new)"
     page = fern.get("/talk").text
     assert ANSWER in page and "A moderator wrote about" in page and "Mod-Willow" not in page
     # A second reach-out joins the member's open conversation rather than opening another.
@@ -404,7 +404,7 @@ def test_the_header_count_is_one_query_per_page_for_a_member_and_none_for_visito
         talk.team_answers(session, conversation_id=conversation.id, moderator=mod, body="Answer")
         talk.close(session, conversation_id=conversation.id, moderator=mod)
     session.commit()
-    assert len(_talk_queries(fern)) == 1 and header_link(fern.get("/").text) == "Moderators (3 unread)"
+    assert len(_talk_queries(fern)) == 1 and header_link(fern.get("/").text) == "Moderators (3 new)"
     assert _talk_queries(client) == [] and _talk_queries(browsers("Mod-Willow")) == []
     count = session.scalar(select(func.count()).select_from(Conversation))
     session.commit()

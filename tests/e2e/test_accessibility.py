@@ -130,7 +130,9 @@ def _mod_decision_error(page: Page, forum: Forum) -> None:
     """
     page.goto("/mod")
     own = page.get_by_role("region", name=f"Post by {forum.moderator.pseudonym} in")
-    own.locator("form").evaluate("form => { form.setAttribute('hx-disable', ''); htmx.process(form); }")
+    own.locator("form.decision").evaluate(
+        "form => { form.setAttribute('hx-disable', ''); htmx.process(form); }"
+    )
     own.get_by_role("button", name="Remove and pause the author").click()
     expect(page.get_by_role("alert")).to_contain_text("You cannot pause your own account.")
     expect(page).to_have_url(re.compile(r"/mod/reports/\d+$"))
