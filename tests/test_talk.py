@@ -122,7 +122,7 @@ def test_each_post_with_htmx_answers_its_fragment(session, mod, member, browsers
     reached = willow.post(
         "/mod/talk", data={"post_id": str(post.id), "body": "Checking in."}, headers=htmx(token)
     )
-    assert reached.status_code == 200 and root(reached.text) == f"form#reach-out-p{post.id}"
+    assert reached.status_code == 200 and root(reached.text) == f"div#reach-out-p{post.id}"
     assert "Sent." in reached.text and form_values(by_id(reached.text, f"reach-out-p{post.id}"))["body"] == ""
 
 
@@ -140,9 +140,10 @@ def test_a_moderator_reaches_out_from_an_at_risk_report_and_the_conversation_is_
     willow = browsers("Mod-Willow")
 
     queue = willow.get("/mod").text
-    form = by_id(queue, f"reach-out-p{post.id}")
+    block = by_id(queue, f"reach-out-p{post.id}")
+    form = block.form
     assert form["action"] == "/mod/talk" and form_values(form)["post_id"] == str(post.id)
-    assert "Write to the author privately" in form.get_text()
+    assert "Write to the author privately" in block.get_text()
 
     reached = willow.post(
         "/mod/talk", data={"post_id": str(post.id), "body": ANSWER, "csrf_token": csrf_of(willow, "/mod")}

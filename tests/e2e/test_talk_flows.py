@@ -11,7 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import JS
-from tests.e2e.flows import assert_fits_sideways, join, mark_window, unique, window_survived
+from tests.e2e.flows import (
+    assert_fits_sideways,
+    join,
+    mark_window,
+    report,
+    start_thread,
+    unique,
+    window_survived,
+)
 from tests.live import LiveServer, running_app
 
 
@@ -92,3 +100,45 @@ def test_a_member_and_the_moderator_team_talk_privately_and_the_conversation_clo
     member_page.reload()
     expect(member_page.locator("#talk")).to_contain_text("A moderator closed this conversation.")
     expect(member_page.get_by_role("button", name="Send to the moderators")).to_be_visible()
+
+
+@JS
+def test_a_moderator_reaches_out_from_an_at_risk_report_and_the_author_reads_it(browse, live_server, js):
+    title, words = unique("Not sure about tomorrow"), unique("I do not think I can keep going.")
+    author_page = browse(js=js)
+    author_page.goto("/")
+    author = join(author_page)
+    thread = start_thread(author_page, category="General", title=title, body=words)
+    reader = browse(js=js)
+    reader.goto("/")
+    join(reader)
+    reader.goto(thread)
+    report(reader, reader.locator("#posts .post").first, "Someone may be at risk")
+
+    mod_page = browse(js=js)
+    mod_page.goto("/")
+    moderator = join(mod_page)
+    live_server.cli("promote", moderator.pseudonym, "--role", "moderator")
+    mod_page.goto("/mod")
+    group = mod_page.get_by_role("region", name=re.compile(f"Post by {author.pseudonym} in"))
+    expect(group).to_contain_text("Urgent: someone may be at risk")
+    reach = group.locator(".reach-out")
+    reach.get_by_label(re.compile("^Your message")).fill(
+        "We read your post. We are here: how are you right now?"
+    )
+    mark_window(mod_page)
+    reach.get_by_role("button", name="Send privately").click()
+    if js:
+        expect(mod_page.get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+        assert window_survived(mod_page)
+        mod_page.get_by_role("link", name="Open the conversation").click()
+    expect(mod_page).to_have_url(re.compile(r"/mod/talk/\d+"))
+    expect(mod_page.get_by_role("heading", level=1)).to_have_text(f"Conversation with {author.pseudonym}")
+    expect(mod_page.locator("section.talk")).to_contain_text("Urgent: needs help soon")
+
+    author_page.goto("/")
+    nav = author_page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Moderators (1 new)").click()
+    expect(author_page.locator(".talk-line.from-team")).to_contain_text("how are you right now?")
+    expect(author_page.locator("#talk")).to_contain_text(f"your post in “{title}”")
+    expect(author_page.locator("#talk")).not_to_contain_text(moderator.pseudonym)
