@@ -1,13 +1,14 @@
 """The private line between a member and the moderator team: /talk and /mod/talk, with and without JS."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
 from app import db
 from app.errors import InvalidInput
-from app.models import Conversation, ConversationStatus, ModAction, TalkMessage, User
+from app.models import Conversation, ConversationStatus, ModAction, TalkMessage, User, utcnow
 from app.services import talk, text
 from tests import queries
 from tests.factories import PASSPHRASE, load, make_moderator, make_thread, make_user, opening_post, report
@@ -419,3 +420,17 @@ def test_resanitize_rerenders_private_messages_too(session, member):
     assert text.resanitize_all(session) == 1
     [message] = rows(session, TalkMessage)
     assert (message.body_html, message.sanitizer_version) == ("<p><strong>still here</strong></p>", 1)
+
+
+def test_a_paused_member_can_still_write_to_the_moderators(session, member, browsers):
+    session.execute(
+        User.__table__.update()
+        .where(User.id == member.id)
+        .values(suspended_until=utcnow() + timedelta(days=3))
+    )
+    session.commit()
+    fern = browsers("Quiet-Fern")
+    sent = fern.post("/talk", data={"body": "Why was I paused?", "csrf_token": csrf_of(fern, "/talk")})
+    assert sent.status_code == 303 and [m.body_source for m in rows(session, TalkMessage)] == [
+        "Why was I paused?"
+    ]
