@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from app import db
 from app.errors import InvalidInput
 from app.models import Conversation, ConversationStatus, ModAction, TalkMessage, User, utcnow
-from app.services import talk, text
+from app.services import conversations, talk, text
 from tests import queries
 from tests.factories import PASSPHRASE, load, make_moderator, make_thread, make_user, opening_post, report
 from tests.html import by_id, form_values, has_id, parse, root
@@ -178,7 +178,7 @@ def test_the_member_ticking_i_need_help_soon_makes_the_conversation_urgent(sessi
     talk.member_writes(session, member=make_user(session), body="Earlier, not urgent.")
     fern = browsers("Quiet-Fern")
     fern.post("/talk", data={"body": WORDS, "soon": "on", "csrf_token": csrf_of(fern, "/talk")})
-    [first, *_] = talk.inbox(session)
+    [first, *_] = conversations.inbox(session)
     assert (first.member_name, first.urgent) == ("Quiet-Fern", True)
 
 
@@ -434,3 +434,27 @@ def test_a_paused_member_can_still_write_to_the_moderators(session, member, brow
     assert sent.status_code == 303 and [m.body_source for m in rows(session, TalkMessage)] == [
         "Why was I paused?"
     ]
+
+
+def test_the_talk_pages_send_a_fixed_number_of_queries_whatever_the_number_of_messages(
+    session, mod, member, browsers
+):
+    fern, willow = browsers("Quiet-Fern"), browsers("Mod-Willow")
+    conversation = talk.member_writes(session, member=member, body="One.")
+    path = f"/mod/talk/{conversation.id}"
+    few = [
+        queries.count(lambda p=p, c=c: c.get(p))
+        for c, p in ((fern, "/talk"), (willow, path), (willow, "/mod/talk"))
+    ]
+    for n in range(4):
+        talk.team_answers(
+            session, conversation_id=conversation.id, moderator=make_moderator(session), body=f"A{n}"
+        )
+        talk.member_writes(session, member=make_user(session), body="Another member's line.")
+    session.commit()
+    fern.get("/talk")  # the first read marks the answers read: one write, once
+    many = [
+        queries.count(lambda p=p, c=c: c.get(p))
+        for c, p in ((fern, "/talk"), (willow, path), (willow, "/mod/talk"))
+    ]
+    assert many == few, (few, many)

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app import db
 from app.deps import CSRF, CurrentUser, ModeratorUser, RowId, SessionDep, Text
-from app.services import ratelimit, talk
+from app.services import conversations, ratelimit, talk
 from app.web import FormSpec, keep_form, render, see_other, wants_fragment
 
 router = APIRouter()
@@ -33,18 +33,19 @@ def show(request: Request, session: SessionDep, member: CurrentUser) -> Response
 def write(
     request: Request, session: SessionDep, member: CurrentUser, body: Text = "", soon: Text = ""
 ) -> Response:
-    view = partial(db.read, partial(talk.member_talk, member=member))  # read only if an error shows it
-    keep_form(request, TALK_FORM, talk=view, body=body, soon=soon)
+    shown = partial(db.read, partial(conversations.member_talk, member=member))  # read only for an error
+    keep_form(request, TALK_FORM, talk=shown, body=body, soon=soon)
     ratelimit.talk(user=member)
     talk.member_writes(session, member=member, body=body, soon=soon == "on")
     if wants_fragment(request):
-        return render(request, "partials/talk.html", {"talk": talk.member_talk(session, member=member)})
+        view = conversations.member_talk(session, member=member)
+        return render(request, "partials/talk.html", {"talk": view})
     return see_other(request, "talk:show", anchor="talk-form")
 
 
 @router.get("/mod/talk", name="mod:talk")
 def inbox(request: Request, session: SessionDep, moderator: ModeratorUser) -> Response:
-    return render(request, "pages/mod_talk.html", {"inbox": talk.inbox(session)})
+    return render(request, "pages/mod_talk.html", {"inbox": conversations.inbox(session)})
 
 
 @router.post("/mod/talk", name="mod:reach_out", dependencies=[CSRF])
@@ -62,7 +63,7 @@ def reach_out(
 def conversation(
     request: Request, session: SessionDep, moderator: ModeratorUser, conversation_id: RowId
 ) -> Response:
-    view = talk.team_talk(session, conversation_id)
+    view = conversations.team_talk(session, conversation_id)
     return render(request, "pages/mod_talk_conversation.html", {"talk": view})
 
 
@@ -75,7 +76,8 @@ def act(
     body: Text = "",
     action: Text = "",
 ) -> Response:
-    keep_form(request, ANSWER_FORM, talk=partial(db.read, talk.team_talk, conversation_id), body=body)
+    shown = partial(db.read, conversations.team_talk, conversation_id)  # read only for an error
+    keep_form(request, ANSWER_FORM, talk=shown, body=body)
     view = talk.team_acts(
         session, conversation_id=conversation_id, moderator=moderator, action=action, body=body
     )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Conversation, Post, Reaction, Report, TalkMessage, Thread, User, utcnow
-from app.services import accounts, erasure, pseudonyms, reactions, reading, talk
+from app.services import accounts, conversations, erasure, pseudonyms, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -98,7 +98,7 @@ def _reports(session: Session, user: User) -> list[dict[str, Any]]:
 
 
 def _conversations(session: Session, user: User) -> list[dict[str, Any]]:
-    return talk.export(session, member=user)
+    return conversations.export(session, member=user)
 
 
 # Each part of the export, in the order it is written; a new table adds its reader here.
