@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import Conversation, ConversationStatus, Post, TalkMessage, User
+from app.services import reading
 
 TEAM_NAME = "A moderator"  # how every moderator's message is signed to the member
 FORMER_MODERATOR = "A former moderator"
@@ -39,6 +40,7 @@ class Talk:
     about_thread_id: int | None = None  # the post a moderator reached out about, if any
     about_post_id: int | None = None
     about_title: str = ""
+    about_page_cursor: int | None = None  # the `after` of the thread page that holds the post
 
     @property
     def closed(self) -> bool:
@@ -101,6 +103,7 @@ def _talk(session: Session, conversation: Conversation, *, for_team: bool) -> Ta
         about_thread_id=post.thread_id if post else None,
         about_post_id=post.id if post else None,
         about_title=post.thread.title if post else "",
+        about_page_cursor=reading.page_start_for(post.position) if post else None,
     )
 
 
