@@ -19,6 +19,7 @@ from app.routes import (
     reader_settings,
     reports,
     search,
+    talk,
     threads,
 )
 from app.services import crisis_resources
@@ -79,6 +80,7 @@ ROUTERS = (
     moderation,
     search,
     muting,
+    talk,
 )
 
 

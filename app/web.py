@@ -119,6 +119,7 @@ def render(
         "viewer": getattr(request.state, "viewer", None),
         "csrf_token": getattr(request.state, "csrf", ""),
         "open_reports": getattr(request.state, "open_reports", None),
+        "talk_unread": getattr(request.state, "talk_unread", None),
         "path_for": lambda name, **kw: path_for(request, name, **kw),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": utcnow(),

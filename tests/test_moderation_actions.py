@@ -12,6 +12,7 @@ from app.services.moderation_actions import (
     AUTO_HIDE,
     CLAIM_LOGGED,
     LOGGED,
+    TALK_LOGGED,
     THREAD_FLAGS,
     THREAD_LOGGED,
     choices,
@@ -41,7 +42,8 @@ def test_every_action_has_its_words_its_step_and_a_place_in_the_log():
         assert LOGGED[name] == action.logged
     assert set(decisions.STEPS) == set(ACTIONS)
     assert {a for pair in THREAD_FLAGS.values() for a in pair} == set(THREAD_LOGGED)
-    assert set(LOGGED) == set(ACTIONS) | set(THREAD_LOGGED) | {AUTO_HIDE} | set(CLAIM_LOGGED)
+    logged = set(ACTIONS) | set(THREAD_LOGGED) | {AUTO_HIDE} | set(CLAIM_LOGGED) | set(TALK_LOGGED)
+    assert set(LOGGED) == logged
     for status in (PostStatus.visible, PostStatus.hidden_pending_review):
         offered = choices(status)
         assert {a for a, _, _ in offered} <= set(ACTIONS) and sum(main for _, _, main in offered) == 1

@@ -8,6 +8,7 @@ from app.models.moderation import ModAction, Report, ReportStatus
 from app.models.mute import Mute
 from app.models.reaction import Reaction, ReactionKind
 from app.models.reading_state import ReadMarker
+from app.models.talk import Conversation, ConversationStatus, TalkMessage
 from app.models.user import FORMER_MEMBER, HeldPseudonym, LoginSession, Role, User, is_moderator_role
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "Claim",
     "FORMER_MEMBER",
     "Category",
+    "Conversation",
+    "ConversationStatus",
     "HeldPseudonym",
     "LoginSession",
     "ModAction",
@@ -28,6 +31,7 @@ __all__ = [
     "Report",
     "ReportStatus",
     "Role",
+    "TalkMessage",
     "Thread",
     "User",
     "is_moderator_role",

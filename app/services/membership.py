@@ -8,10 +8,24 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.models import Claim, Mute, Post, PostVersion, Reaction, ReadMarker, Report, Thread, User, utcnow
+from app.models import (
+    Claim,
+    Conversation,
+    Mute,
+    Post,
+    PostVersion,
+    Reaction,
+    ReadMarker,
+    Report,
+    TalkMessage,
+    Thread,
+    User,
+    utcnow,
+)
 from app.services import (
     accounts,
     content_notes,
+    conversations,
     erasure,
     milestones,
     muting,
@@ -162,6 +176,10 @@ def _earlier_versions(session: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _conversations(session: Session, user: User) -> list[dict[str, Any]]:
+    return conversations.export(session, member=user)
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -176,6 +194,7 @@ SECTIONS = {
     "content_note_settings": _note_settings,
     "mutes": _mutes,
     "earlier_versions_of_posts": _earlier_versions,
+    "conversations_with_moderators": _conversations,
 }
 
 
@@ -200,6 +219,10 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     session.execute(delete(PostVersion).where(PostVersion.post_id.in_(own_posts)))
     # Both sides of every mute: theirs, and other members' mutes of them (the keys cascade too).
     session.execute(delete(Mute).where(or_(Mute.muter_id == user.id, Mute.muted_id == user.id)))
+    # Their private conversations with the team go too, every message in them (secure_delete zeroes them).
+    theirs = select(Conversation.id).where(Conversation.member_id == user.id)
+    session.execute(delete(TalkMessage).where(TalkMessage.conversation_id.in_(theirs)))
+    session.execute(delete(Conversation).where(Conversation.member_id == user.id))
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

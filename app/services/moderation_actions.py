@@ -60,11 +60,26 @@ THREAD_LOGGED = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin
 AUTO_HIDE = "auto_hide"  # written by reporting when enough members report a post
 # Claims on at-risk items (services/claims.py): a moderator takes one on, or gives it back.
 CLAIM_LOGGED = {"claim": "claimed, to reach out to its author,", "release": "released the claim on"}
+
+# The private line (services/talk.py): the log says who wrote to whom and when, never the words.
+TALK_MEMBER, TALK_ANSWER, TALK_REACH_OUT, TALK_CLOSE = (
+    "talk_member",
+    "talk_answer",
+    "talk_reach_out",
+    "talk_close",
+)
+TALK_LOGGED = {
+    TALK_MEMBER: "wrote privately to the moderators",  # the member is the actor
+    TALK_ANSWER: "wrote privately to",
+    TALK_REACH_OUT: "reached out privately to",
+    TALK_CLOSE: "closed the private conversation with",
+}
 LOGGED = {
     **{name: action.logged for name, action in ACTIONS.items()},
     AUTO_HIDE: "hid, pending review,",
     **THREAD_LOGGED,
     **CLAIM_LOGGED,
+    **TALK_LOGGED,
 }
 
 

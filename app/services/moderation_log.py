@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.models import FORMER_MEMBER, ModAction, Post, User
 from app.services import reading
-from app.services.moderation_actions import AUTO_HIDE, LOGGED, THREAD_LOGGED
+from app.services.moderation_actions import AUTO_HIDE, LOGGED, TALK_LOGGED, TALK_MEMBER, THREAD_LOGGED
 
 
 def record(
@@ -45,6 +45,7 @@ class LogEntry:
     actor: str  # who did it, in words
     phrase: str  # what they did, in the past tense
     on_thread: bool  # the entry is about a thread (lock, pin), not a post
+    on_talk: bool  # a private message or conversation: a post is named only when reached out about
     target: str  # "by whom" the post or thread was; empty when there is nothing to say
 
 
@@ -56,18 +57,22 @@ class LogPage:
 
 def _entry(entry: ModAction, position: int | None) -> LogEntry:
     on_thread = entry.action in THREAD_LOGGED
-    if entry.moderator_name:
+    gone = entry.target_user_id is None and not on_thread  # the author's account was erased
+    target = entry.target_name or (FORMER_MEMBER if gone else "")
+    if entry.action == TALK_MEMBER:  # the member wrote: they are who acted
+        actor, target = target, ""
+    elif entry.moderator_name:
         actor = entry.moderator_name
     else:
         actor = "The report threshold" if entry.action == AUTO_HIDE else "A former moderator"
-    gone = entry.target_user_id is None and not on_thread  # the author's account was erased
     return LogEntry(
         entry=entry,
         page_cursor=reading.page_start_for(position) if position is not None else None,
         actor=actor,
         phrase=LOGGED.get(entry.action, entry.action),
         on_thread=on_thread,
-        target=entry.target_name or (FORMER_MEMBER if gone else ""),
+        on_talk=entry.action in TALK_LOGGED,
+        target=target,
     )
 
 

@@ -18,6 +18,7 @@ The limits, and whom they count:
 | react        | the member                | 60 per minute                                   |
 | report       | the member                | 20 per day                                      |
 | search       | the client                | 30 per minute                                   |
+| talk         | the member                | 1 per 5 seconds and 30 per hour                 |
 
 "The client" is `client_key(ip)`: an HMAC of the address (IPv6 grouped to its /64) under a
 key that changes every UTC day, so neither the limiter's storage nor anything else holds a
@@ -61,6 +62,7 @@ REPLIES, REPLIES_NEW_ACCOUNT = "1 per 10 seconds; 60 per hour", "1 per 30 second
 REACTIONS = "60 per minute"
 REPORTS = "20 per day"
 SEARCHES = "30 per minute"
+TALK = "1 per 5 seconds; 30 per hour"  # a member's messages to the moderators (moderators are not limited)
 NEW_ACCOUNT = timedelta(days=1)
 
 # What someone is told, before "Please wait about N minutes, then try again."
@@ -73,6 +75,7 @@ REASONS = {
     "react": "You have given a lot of encouragement in a short time.",
     "report": "You have sent many reports today. Thank you for looking out for others.",
     "search": "You have searched many times in a short time.",
+    "talk": "You have sent several messages in a short time; your message is kept below.",
 }
 DEFAULT_REASON = "You have done that many times in a short time."
 
@@ -207,3 +210,7 @@ def report(*, user: User) -> None:
 
 def search(*, client: str) -> None:
     hit("search", client, SEARCHES)
+
+
+def talk(*, user: User) -> None:
+    hit("talk", str(user.id), TALK)

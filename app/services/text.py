@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Post
+from app.models import Post, TalkMessage
 
 # Bump when the policy below changes; `peerbearing resanitize` re-renders older posts.
 SANITIZER_VERSION = 1
@@ -63,16 +63,21 @@ def plain_text(html_or_source: str) -> str:
 
 
 def resanitize_all(session: Session, *, batch: int = 500) -> int:
-    """Re-render every post with a body under the current policy and stamp its version. Commits per batch."""
+    """Re-render every post and private message with a body under the current policy and stamp its
+    version. Commits per batch."""
+    return sum(_resanitize(session, model, batch=batch) for model in (Post, TalkMessage))
+
+
+def _resanitize(session: Session, model, *, batch: int) -> int:
     done, last_id = 0, 0
     while True:
-        posts = list(session.scalars(select(Post).where(Post.id > last_id).order_by(Post.id).limit(batch)))
-        if not posts:
+        rows = list(session.scalars(select(model).where(model.id > last_id).order_by(model.id).limit(batch)))
+        if not rows:
             return done
-        for post in posts:
-            if post.body_source:
-                post.body_html = render_markdown(post.body_source)
-                post.sanitizer_version = SANITIZER_VERSION
+        for row in rows:
+            if row.body_source:
+                row.body_html = render_markdown(row.body_source)
+                row.sanitizer_version = SANITIZER_VERSION
                 done += 1
-        last_id = posts[-1].id
+        last_id = rows[-1].id
         session.commit()

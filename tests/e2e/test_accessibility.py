@@ -80,6 +80,18 @@ def forum(browser, live_server) -> Forum:
     group.get_by_label("Reason").fill("Kind, and on topic: not unkind.")
     group.get_by_role("button", name="Dismiss: keep it visible").click()
     expect(mod_page.get_by_role("status").filter(has_text="Done.")).to_be_visible()
+    # A private conversation, so /talk and /mod/talk have something to show.
+    reader_page.goto("/talk")
+    reader_page.get_by_label(re.compile("^Your message")).fill(
+        "Evenings are hard. Could someone check in on me?"
+    )
+    reader_page.get_by_role("button", name="Send to the moderators").click()
+    expect(reader_page.locator("#talk .talk-line")).to_have_count(1)
+    mod_page.goto("/mod/talk")
+    mod_page.locator(".talk-inbox a").first.click()
+    mod_page.get_by_label(re.compile("^Your answer")).fill("We are here. What would help tonight?")
+    mod_page.get_by_role("button", name="Send answer").click()
+    expect(mod_page.locator(".talk-line.from-team")).to_have_count(1)
     mod_state = mod_page.context.storage_state()
     for context in opener.contexts:
         context.close()
@@ -131,7 +143,9 @@ def _mod_decision_error(page: Page, forum: Forum) -> None:
     """
     page.goto("/mod")
     own = page.get_by_role("region", name=f"Post by {forum.moderator.pseudonym} in")
-    own.locator("form").evaluate("form => { form.setAttribute('hx-disable', ''); htmx.process(form); }")
+    own.locator("form.decision").evaluate(
+        "form => { form.setAttribute('hx-disable', ''); htmx.process(form); }"
+    )
     own.get_by_role("button", name="Remove and pause the author").click()
     expect(page.get_by_role("alert")).to_contain_text("You cannot pause your own account.")
     expect(page).to_have_url(re.compile(r"/mod/reports/\d+$"))
@@ -142,6 +156,19 @@ def _milestones_error(page: Page, forum: Forum) -> None:
     page.get_by_label("Your start date").fill("2099-01-01")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("That date is still to come")
+
+
+def _talk_error(page: Page, forum: Forum) -> None:
+    page.goto("/talk")
+    page.get_by_label(re.compile("^Your message")).fill("   ")
+    page.get_by_role("button", name="Send to the moderators").click()
+    expect(page.get_by_role("alert").filter(has_text="Nothing was sent.")).to_be_visible()
+
+
+def _mod_conversation(page: Page, forum: Forum) -> None:
+    page.goto("/mod/talk")
+    page.locator(".talk-inbox a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Conversation with {forum.reader.pseudonym}")
 
 
 def _welcome(page: Page, forum: Forum) -> None:
@@ -177,6 +204,10 @@ PAGE_KINDS = {
     "mod-queue": ("moderator", "/mod"),
     "mod-decision-with-errors": ("moderator", _mod_decision_error),
     "mod-log": ("moderator", "/mod/log"),
+    "talk": ("reader", "/talk"),
+    "talk-with-errors": ("reader", _talk_error),
+    "mod-talk": ("moderator", "/mod/talk"),
+    "mod-talk-conversation": ("moderator", _mod_conversation),
 }
 
 

@@ -55,10 +55,26 @@ def showcase(browser, tmp_path_factory) -> Iterator[Showcase]:
             page.get_by_role("navigation", name="Categories").get_by_role("link", name=category).click()
             page.locator(".thread-title").first.click()
             report(page, page.locator("#posts .post").last, reason, note)
+        # A private conversation for /talk: the member asks, a moderator answers (seen as "a moderator").
+        page.goto("/talk")
+        page.get_by_label(re.compile("^Your message")).fill(
+            "Three weeks in and tonight is the hardest yet. I don't want to post this in a thread. "
+            "Is it normal that the cravings come back this strongly?"
+        )
+        page.get_by_role("button", name="Send to the moderators").click()
+        expect(page.locator("#talk .talk-line")).to_have_count(1)
         mod_page = opener()
         mod_page.goto("/")
         moderator = join(mod_page)
         server.cli("promote", moderator.pseudonym, "--role", "moderator")
+        mod_page.goto("/mod/talk")
+        mod_page.locator(".talk-inbox a").first.click()
+        mod_page.get_by_label(re.compile("^Your answer")).fill(
+            "Thank you for writing to us. Yes: many people find week three hard, and it does pass. "
+            "Would it help to post in *Coping tips*? Members share what gets them through the evenings."
+        )
+        mod_page.get_by_role("button", name="Send answer").click()
+        expect(mod_page.locator(".talk-line.from-team")).to_have_count(1)
         mod_state = mod_page.context.storage_state()
         for context in opener.contexts:
             context.close()
@@ -96,6 +112,7 @@ SHOTS = {
     "help": ("guest", "/help"),
     "not-found": ("guest", "/t/999999"),
     "mod-queue": ("moderator", "/mod"),
+    "talk": ("member", "/talk"),
 }
 
 
