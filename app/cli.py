@@ -20,7 +20,10 @@ def migrate(url: str | None = None) -> None:
 def _serve(args) -> None:
     import uvicorn
 
+    from app.services import crisis_check
+
     get_settings().check()
+    crisis_check.current()  # refuse to start on a broken phrases file, before any worker is spawned
     # No access log: it would write every visitor's IP address.
     uvicorn.run(
         "app.main:create_app",

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     allow_indexing: bool = False
     # Days an erased member's name stays taken, so nobody can take it over and speak as them.
     pseudonym_hold_days: int = 90
+    # The phrases file of the check while writing; empty: the examples shipped in app/operator/.
+    crisis_phrases: str = ""
 
     def check(self) -> None:
         self.check_extras()

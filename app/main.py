@@ -10,6 +10,7 @@ from app.config import PROJECT_ROOT, get_settings
 from app.deps import identify
 from app.errors import DomainError
 from app.routes import accounts, moderation, pages, reactions, reports, search, threads
+from app.services import crisis_check
 from app.web import (
     domain_error_handler,
     error_page,
@@ -36,6 +37,7 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     settings = get_settings()
     settings.check()
+    crisis_check.current()  # a broken phrases file stops the server here, naming the file and line
     app = FastAPI(
         title="Peer Bearing",
         docs_url=None,
