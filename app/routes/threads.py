@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
-from app.services import posting, ratelimit, reading
+from app.services import crisis_check, posting, ratelimit, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
@@ -12,6 +12,7 @@ THREAD_FORM = FormSpec(
     page="pages/new_thread.html", partial="partials/thread_form.html", target="thread-form"
 )
 REPLY_FORM = FormSpec(page="pages/reply.html", partial="partials/reply_form.html", target="reply-form")
+SENT = "sent-to-moderators"  # the part of /me that lists what was sent only to the moderators
 EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.html", target="edit-form")
 
 
@@ -44,9 +45,11 @@ def create(
     category: Text = "",
     content_note: Text = "",
     anonymous: Text = "",
+    confirm: Text = "",
 ) -> Response:
     typed = {"title": title, "body": body, "category": category, "content_note": content_note}
     keep_form(request, THREAD_FORM, categories=reading.categories(session), anonymous=anonymous, **typed)
+    crisis_check.ask_first(confirm=confirm, title=title, body=body)  # before the limit counts anything
     ratelimit.new_thread(user=user)
     thread = posting.start_thread(
         session,
@@ -56,7 +59,10 @@ def create(
         body=body,
         content_note=content_note,
         anonymous=anonymous == "on",
+        to_moderators=confirm == crisis_check.MODERATORS,
     )
+    if confirm == crisis_check.MODERATORS:
+        return after_action(request, path_for(request, "accounts:me", anchor=SENT))
     return after_action(request, path_for(request, "threads:show", thread_id=thread.id))
 
 
@@ -69,12 +75,23 @@ def reply(
     body: Text = "",
     content_note: Text = "",
     anonymous: Text = "",
+    confirm: Text = "",
 ) -> Response:
     keep_form(request, REPLY_FORM, thread=thread, body=body, content_note=content_note, anonymous=anonymous)
+    crisis_check.ask_first(confirm=confirm, body=body)  # before the limit counts anything
     ratelimit.reply(user=user)
+    to_moderators = confirm == crisis_check.MODERATORS
     post = posting.reply(
-        session, thread=thread, author=user, body=body, content_note=content_note, anonymous=anonymous == "on"
+        session,
+        thread=thread,
+        author=user,
+        body=body,
+        content_note=content_note,
+        anonymous=anonymous == "on",
+        to_moderators=to_moderators,
     )
+    if to_moderators:
+        return after_action(request, path_for(request, "accounts:me", anchor=SENT))
     if wants_fragment(request):
         seen = reading.as_seen_by(post, reader=user)
         return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})
@@ -101,6 +118,13 @@ def edit(
 ) -> Response:
     keep_form(request, EDIT_FORM, post=post, body=body, content_note=content_note)
     posting.edit(session, post=post, author=user, body=body, content_note=content_note)
+    return after_action(request, post_path(request, post))
+
+
+@router.post("/p/{post_id:int}/publish", name="posts:publish", dependencies=[CSRF])
+def publish(request: Request, session: SessionDep, user: CurrentUser, post: PostDep) -> Response:
+    """What was sent only to the moderators, posted to the thread after all."""
+    post = posting.publish(session, post=post, author=user)
     return after_action(request, post_path(request, post))
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.config import PROJECT_ROOT, get_settings
+from app.errors import CheckFirst, InvalidInput
 
 DEFAULT_PATH = PROJECT_ROOT / "app" / "operator" / "crisis_phrases.txt"
 SECTIONS = ("phrases", "past", "now")
@@ -171,3 +172,25 @@ def current() -> Phrases:
 
 def suggests_danger(*texts: str) -> bool:
     return current().suggests_danger(*texts)
+
+
+# --- asking once, before anything is stored -------------------------------------------------------
+
+POST, MODERATORS = "post", "moderators"
+CONFIRMS = (POST, MODERATORS)
+
+
+def ask_first(*, confirm: str, title: str = "", body: str) -> None:
+    """Raise CheckFirst (200, the form back with help) for a draft that suggests danger.
+
+    A draft sent with `confirm` was already asked about (the prompted form carries only the two
+    confirm buttons), so it is never asked again; an unknown `confirm` is refused (422, text kept).
+    The content note is not read: it is a warning for readers, and often names the very subject.
+    """
+    if confirm and confirm not in CONFIRMS:
+        raise InvalidInput(
+            "Your words were not posted yet. They are still here.",
+            fields={"confirm": "Please choose “Post it” or “Send it only to the moderators”."},
+        )
+    if not confirm and suggests_danger(title, body):
+        raise CheckFirst("")

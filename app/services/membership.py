@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Post, Reaction, Report, Thread, User, utcnow
-from app.services import accounts, erasure, pseudonyms, reactions, reading
+from app.services import accounts, erasure, posting, pseudonyms, reactions, reading
 
 # What /me says after an action that lands there (`?done=`); unknown words say nothing.
 DONE = {
@@ -26,17 +26,19 @@ class OwnPage:
     paused_until: datetime | None  # set only while the account is suspended
     threads: list[Thread]
     sessions: list[accounts.OpenSession]  # oldest first, by day only
+    sent_to_moderators: list[Post]  # what only the moderators can read, with its thread
     done: str  # a confirmation of what was just done, or ""
 
 
 def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
-    """Read-only; two queries (threads, sessions)."""
+    """Read-only; three queries (threads, sessions, posts sent only to the moderators)."""
     paused = user.suspended_until if user.is_suspended(utcnow()) else None
     return OwnPage(
         user=user,
         paused_until=paused,
         threads=reading.threads_by(session, author=user),
         sessions=accounts.open_sessions(session, user=user, token=token),
+        sent_to_moderators=posting.sent_to_moderators(session, author=user),
         done=DONE.get(done, ""),
     )
 

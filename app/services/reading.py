@@ -165,22 +165,26 @@ def _thread_list(session: Session, query, before: str | None, size: int | None) 
     return ThreadPage(threads=threads, next_cursor=next_cursor, bylines=thread_bylines(threads))
 
 
+# Threads sent only to the moderators are listed nowhere (their status is not `visible`).
+LISTED = Thread.status == PostStatus.visible
+
+
 def latest_threads(session: Session, *, before: str | None = None, size: int | None = None) -> ThreadPage:
-    return _thread_list(session, select(Thread), before, size)
+    return _thread_list(session, select(Thread).where(LISTED), before, size)
 
 
 def category_threads(
     session: Session, *, category: Category, before: str | None = None, size: int | None = None
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
-    query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False))
+    query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False), LISTED)
     return _thread_list(session, query, before, size)
 
 
 def pinned_threads(session: Session, *, category: Category) -> list[Thread]:
     query = (
         select(Thread)
-        .where(Thread.category_id == category.id, Thread.pinned.is_(True))
+        .where(Thread.category_id == category.id, Thread.pinned.is_(True), LISTED)
         .options(selectinload(Thread.author), selectinload(Thread.category))
         .order_by(Thread.last_activity_at.desc())
     )
@@ -191,7 +195,7 @@ def thread_with_category(session: Session, thread_id: int) -> Thread:
     thread = session.scalar(
         select(Thread).where(Thread.id == thread_id).options(selectinload(Thread.category))
     )
-    if thread is None:
+    if thread is None or thread.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
     return thread
 
@@ -206,7 +210,12 @@ def thread_posts(
 ) -> PostPage:
     """One page of the thread, each post as this reader may see it."""
     size = size or page_size()
-    query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
+    # Replies sent only to the moderators sit below position 0, outside every page of the thread.
+    query = (
+        select(Post)
+        .where(Post.thread_id == thread.id, Post.position >= 0, Post.status != PostStatus.moderators_only)
+        .options(selectinload(Post.author))
+    )
     if after is not None:
         query = query.where(Post.position > after)
     rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
@@ -237,7 +246,7 @@ def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> d
 def threads_by(session: Session, *, author: User, size: int = 50) -> list[Thread]:
     query = (
         select(Thread)
-        .where(Thread.author_id == author.id)
+        .where(Thread.author_id == author.id, LISTED)
         .options(selectinload(Thread.category))
         .order_by(Thread.created_at.desc())
         .limit(size)
