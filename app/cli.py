@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from app.config import MissingExtra
     from app.errors import DomainError
+    from app.services.crisis_check import CrisisPhrasesError
 
     try:
         get_settings().check_extras()
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    except MissingExtra as exc:
+    except (MissingExtra, CrisisPhrasesError) as exc:
         print(exc, file=sys.stderr)
         return 1
     return 0

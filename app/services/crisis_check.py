@@ -24,6 +24,7 @@ GAP = "*"
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _OD = re.compile(r"\bod(?:'d|'ed|ed|'ing|ing|'s)?\b")
 _NOT_WORD = re.compile(r"[^\w\s]+")
+_ELLIPSIS = re.compile(r"\.{2,}")
 _SENTENCES = re.compile(r"[.!?;\n]+")
 # Spellings folded before stemming: one form for each, on both sides.
 _SPELLINGS = {
@@ -57,7 +58,9 @@ class Phrases:
     def suggests_danger(self, *texts: str) -> bool:
         """True when any sentence of these texts matches a phrase, unless it speaks only of the past."""
         for text in texts:
-            for sentence in _SENTENCES.split(text or ""):
+            # An ellipsis is a pause, not the end of a sentence ("I want to just... die").
+            text = _ELLIPSIS.sub(" ", unicodedata.normalize("NFKC", text or ""))
+            for sentence in _SENTENCES.split(text):
                 words = " " + " ".join(normalise(sentence)) + " "
                 if not any(p.search(words) for p in self.patterns):
                     continue
