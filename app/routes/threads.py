@@ -47,7 +47,13 @@ def create(
     anonymous: Text = "",
     confirm: Text = "",
 ) -> Response:
-    typed = {"title": title, "body": body, "category": category, "content_note": content_note}
+    typed = {
+        "title": title,
+        "body": body,
+        "category": category,
+        "content_note": content_note,
+        "confirm": confirm,
+    }
     keep_form(request, THREAD_FORM, categories=reading.categories(session), anonymous=anonymous, **typed)
     crisis_check.ask_first(confirm=confirm, title=title, body=body)  # before the limit counts anything
     ratelimit.new_thread(user=user)
@@ -77,7 +83,8 @@ def reply(
     anonymous: Text = "",
     confirm: Text = "",
 ) -> Response:
-    keep_form(request, REPLY_FORM, thread=thread, body=body, content_note=content_note, anonymous=anonymous)
+    typed = {"body": body, "content_note": content_note, "anonymous": anonymous, "confirm": confirm}
+    keep_form(request, REPLY_FORM, thread=thread, **typed)
     crisis_check.ask_first(confirm=confirm, body=body)  # before the limit counts anything
     ratelimit.reply(user=user)
     to_moderators = confirm == crisis_check.MODERATORS
