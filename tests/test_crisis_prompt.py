@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.models import Post, PostStatus, Report, ReportStatus, Thread
 from app.services import decisions, posting, reporting
+from tests import queries
 from tests.factories import join_via_http, load, make_moderator, make_thread, make_user, start_thread_via_http
 from tests.html import by_id, form_values, has_id, parse, root
 from tests.http import csrf_of, htmx, submit
@@ -305,3 +306,14 @@ def test_the_export_holds_it_with_its_status_and_erasure_empties_it(client, sess
         "",
         True,
     )
+
+
+def test_the_members_page_reads_what_was_sent_to_moderators_in_a_fixed_number_of_queries(client):
+    join_via_http(client)
+    path = start_thread_via_http(client)
+    submit(client, f"{path}/reply", {"body": AT_RISK, "confirm": "moderators"}, page=path)
+    one_sent = queries.count(lambda: client.get("/me"))
+    for _ in range(3):
+        submit(client, f"{path}/reply", {"body": AT_RISK, "confirm": "moderators"}, page=path)
+    assert queries.count(lambda: client.get("/me")) == one_sent
+    assert len(parse(client.get("/me").text).select("article.sent-to-moderators")) == 4
