@@ -18,12 +18,13 @@ def migrate(url: str | None = None) -> None:
 
 
 def _check_config(args=None) -> None:
-    """Everything `serve` refuses to start without: the settings and the crisis resources file."""
-    from app.services import crisis_resources
+    """Everything `serve` refuses to start without: the settings and the two operator files."""
+    from app.services import crisis_check, crisis_resources
 
     settings = get_settings()
     settings.check()
     resources = crisis_resources.load(settings.crisis_resources)
+    crisis_check.current()  # the phrases of the check while writing
     if args is not None:
         print(f"OK: settings, and {len(resources.lines)} crisis lines from {resources.path}.")
 
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from app.config import MissingExtra, UnsafeSettings
     from app.errors import DomainError
+    from app.services.crisis_check import CrisisPhrasesError
     from app.services.crisis_resources import ResourceFileError
 
     try:
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    except (MissingExtra, UnsafeSettings, ResourceFileError) as exc:
+    except (MissingExtra, UnsafeSettings, ResourceFileError, CrisisPhrasesError) as exc:
         print(exc, file=sys.stderr)
         return 1
     return 0

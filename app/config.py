@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     crisis_resources: Path = DEFAULT_CRISIS_RESOURCES
     # Minutes after posting in which the author may edit (then only delete): 24 hours.
     edit_window_minutes: int = 1440
+    # The phrases file of the check while writing; empty: the examples shipped in app/operator/.
+    crisis_phrases: str = ""
 
     def check(self) -> None:
         self.check_extras()

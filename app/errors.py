@@ -68,3 +68,10 @@ class TooMany(DomainError):
 
 class SignInRequired(DomainError):
     status_code = 401
+
+
+class CheckFirst(DomainError):
+    """Not a failure: a draft that suggests danger comes back once, with help, before it is stored."""
+
+    status_code = 200
+    crisis_prompt = True

@@ -22,7 +22,7 @@ from app.routes import (
     talk,
     threads,
 )
-from app.services import crisis_resources
+from app.services import crisis_check, crisis_resources
 from app.web import (
     domain_error_handler,
     error_page,
@@ -89,6 +89,7 @@ def create_app() -> FastAPI:
     settings.check()
     # Read once, before the first request: a missing or broken file stops the start, never a page.
     crisis_resources.current()
+    crisis_check.current()
     app = FastAPI(
         title="Peer Bearing",
         docs_url=None,

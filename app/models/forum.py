@@ -18,6 +18,8 @@ class PostStatus(StrEnum):
     hidden = "hidden"
     removed = "removed"
     deleted = "deleted"
+    # The author chose "Send it only to the moderators": no reader sees it until the author posts it.
+    moderators_only = "moderators_only"
 
 
 class Category(SQLModel, table=True):

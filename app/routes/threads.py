@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
-from app.services import history, milestones, posting, ratelimit, read_markers, reading
+from app.services import crisis_check, history, milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
 router = APIRouter()
@@ -15,6 +15,7 @@ THREAD_FORM = FormSpec(
     page="pages/new_thread.html", partial="partials/thread_form.html", target="thread-form"
 )
 REPLY_FORM = FormSpec(page="pages/reply.html", partial="partials/reply_form.html", target="reply-form")
+SENT = "sent-to-moderators"  # the part of /me that lists what was sent only to the moderators
 EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.html", target="edit-form")
 # After the edit window: the reason, what was typed, and the offer to delete, in place of the form.
 EDIT_CLOSED = FormSpec(page="pages/edit_closed.html", partial="partials/edit_closed.html", target="edit-form")
@@ -59,10 +60,12 @@ def create(
     content_note: Text = "",
     content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
     anonymous: Text = "",
+    confirm: Text = "",
 ) -> Response:
     typed = {"title": title, "body": body, "category": category, "content_note": content_note}
-    typed |= {"content_note_kinds": content_note_kind}
+    typed |= {"content_note_kinds": content_note_kind, "confirm": confirm}
     keep_form(request, THREAD_FORM, categories=reading.categories(session), anonymous=anonymous, **typed)
+    crisis_check.ask_first(confirm=confirm, title=title, body=body)  # before the limit counts anything
     ratelimit.new_thread(user=user)
     thread = posting.start_thread(
         session,
@@ -73,7 +76,10 @@ def create(
         content_note=content_note,
         content_note_kinds=content_note_kind,
         anonymous=anonymous == "on",
+        to_moderators=confirm == crisis_check.MODERATORS,
     )
+    if confirm == crisis_check.MODERATORS:
+        return after_action(request, path_for(request, "accounts:me", anchor=SENT))
     return after_action(request, path_for(request, "threads:show", thread_id=thread.id))
 
 
@@ -87,10 +93,13 @@ def reply(
     content_note: Text = "",
     content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
     anonymous: Text = "",
+    confirm: Text = "",
 ) -> Response:
     typed = {"body": body, "content_note": content_note, "content_note_kinds": content_note_kind}
-    keep_form(request, REPLY_FORM, thread=thread, anonymous=anonymous, **typed)
+    keep_form(request, REPLY_FORM, thread=thread, anonymous=anonymous, confirm=confirm, **typed)
+    crisis_check.ask_first(confirm=confirm, body=body)  # before the limit counts anything
     ratelimit.reply(user=user)
+    to_moderators = confirm == crisis_check.MODERATORS
     post = posting.reply(
         session,
         thread=thread,
@@ -99,7 +108,10 @@ def reply(
         content_note=content_note,
         content_note_kinds=content_note_kind,
         anonymous=anonymous == "on",
+        to_moderators=to_moderators,
     )
+    if to_moderators:
+        return after_action(request, path_for(request, "accounts:me", anchor=SENT))
     if wants_fragment(request):
         seen = reading.as_seen_by(post, reader=user, today=milestones.today())  # a thread page: badge too
         return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})
@@ -151,6 +163,13 @@ def edit(
 def post_history(request: Request, session: SessionDep, reader: OptionalUser, post: PostDep) -> Response:
     found = history.history_of(session, post=post, reader=reader)
     return render(request, "pages/post_history.html", {"history": found})
+
+
+@router.post("/p/{post_id:int}/publish", name="posts:publish", dependencies=[CSRF])
+def publish(request: Request, session: SessionDep, user: CurrentUser, post: PostDep) -> Response:
+    """What was sent only to the moderators, posted to the thread after all."""
+    post = posting.publish(session, post=post, author=user)
+    return after_action(request, post_path(request, post))
 
 
 @router.post("/p/{post_id:int}/delete", name="posts:delete", dependencies=[CSRF])

@@ -29,6 +29,7 @@ class Decision:
     action: str
     closed: int  # reports closed by this decision
     suspended_until: datetime | None = None
+    private: bool = False  # the post is still one its author sent only to the moderators
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,14 @@ def decide(
         session, moderator=moderator, action=action, post=post, target=post.author, reason=log_reason, now=now
     )
     session.commit()
-    return Decision(post.id, post.thread_id, action, closed=len(reported_as), suspended_until=until)
+    return Decision(
+        post.id,
+        post.thread_id,
+        action,
+        closed=len(reported_as),
+        suspended_until=until,
+        private=post.status == PostStatus.moderators_only,
+    )
 
 
 def _close_reports(

@@ -29,6 +29,7 @@ from app.services import (
     erasure,
     milestones,
     muting,
+    posting,
     pseudonyms,
     reactions,
     read_markers,
@@ -50,11 +51,13 @@ class OwnPage:
     threads: list[read_markers.ThreadNews]  # theirs and those they replied to, newest activity first
     milestones: milestones.Summary
     sessions: list[accounts.OpenSession]  # oldest first, by day only
+    sent_to_moderators: list[Post]  # what only the moderators can read, with its thread
     done: str  # a confirmation of what was just done, or ""
 
 
 def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
-    """Read-only; three queries (threads with their new-reply counts, their categories, sessions)."""
+    """Read-only; four queries (threads with their new-reply counts, their categories, sessions, posts
+    sent only to the moderators)."""
     paused = user.suspended_until if user.is_suspended(utcnow()) else None
     return OwnPage(
         user=user,
@@ -62,6 +65,7 @@ def own_page(session: Session, *, user: User, token: str | None, done: str = "")
         threads=read_markers.news(session, user=user),
         milestones=milestones.summary(user=user, today=milestones.today()),
         sessions=accounts.open_sessions(session, user=user, token=token),
+        sent_to_moderators=posting.sent_to_moderators(session, author=user),
         done=DONE.get(done, ""),
     )
 

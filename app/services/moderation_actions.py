@@ -52,6 +52,8 @@ ACTIONS: dict[str, Action] = {
     ),
 }
 KEEP_HIDDEN = "Keep hidden"  # the hide button, on a post already hidden until a moderator decides
+# On a post its author sent only to the moderators: dismissing closes the item, the post stays private.
+NO_ACTION = "No action needed: close it (it stays private)"
 
 # Thread tools: column -> (action when turned on, when turned off), and their words in the log.
 THREAD_FLAGS = {"locked": ("lock", "unlock"), "pinned": ("pin", "unpin")}
@@ -85,6 +87,8 @@ LOGGED = {
 
 def choices(post_status: str) -> list[tuple[str, str, bool]]:
     """The decision buttons for a post in this state: (action, words, the main one)."""
+    if post_status == PostStatus.moderators_only:
+        return [("dismiss", NO_ACTION, True), ("remove", ACTIONS["remove"].button, False)]
     if post_status == PostStatus.hidden_pending_review:
         first = [("restore", ACTIONS["restore"].button, True), ("hide", KEEP_HIDDEN, False)]
     else:

@@ -3,13 +3,13 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, PostVersion, Thread, User, utcnow
-from app.services import content_notes, erasure, standing, text
+from app.services import content_notes, erasure, reporting, standing, text
 
 TITLE_MIN, TITLE_MAX = 3, 150
 NOTE_MAX = 120
@@ -43,8 +43,10 @@ def _new_post(
     kinds: str,
     now: datetime,
     anonymous: bool,
+    status: str = PostStatus.visible,
 ) -> Post:
     return Post(
+        status=status,
         thread_id=thread_id,
         author_id=author.id,
         position=position,
@@ -68,8 +70,12 @@ def start_thread(
     content_note: str = "",
     content_note_kinds: Sequence[str] = (),
     anonymous: bool = False,
+    to_moderators: bool = False,
 ) -> Thread:
-    """A thread and its opening post, in one transaction; `anonymous` shows both under "a member"."""
+    """A thread and its opening post, in one transaction; `anonymous` shows both under "a member".
+
+    `to_moderators`: neither is listed or shown to readers, and an urgent item opens for moderators.
+    """
     now = utcnow()
     standing.ensure_can_write(author, now)
     errors: dict[str, str] = {}
@@ -90,6 +96,7 @@ def start_thread(
         last_activity_at=now,
         anonymous=anonymous,
         content_note_kinds=kinds,
+        status=PostStatus.moderators_only if to_moderators else PostStatus.visible,
     )
     session.add(thread)
     session.flush()
@@ -102,8 +109,12 @@ def start_thread(
         kinds=kinds,
         now=now,
         anonymous=anonymous,
+        status=thread.status,
     )
     session.add(opening)
+    if to_moderators:
+        session.flush()
+        reporting.open_for_moderators(session, post=opening, author=author, now=now)
     session.commit()
     return thread
 
@@ -117,14 +128,32 @@ def reply(
     content_note: str = "",
     content_note_kinds: Sequence[str] = (),
     anonymous: bool = False,
+    to_moderators: bool = False,
 ) -> Post:
-    """A reply at the end of the thread; refuses locked threads (409). One transaction."""
+    """A reply at the end of the thread; refuses locked threads (409). One transaction.
+
+    `to_moderators`: kept out of the thread (a negative position, no counter bumped) with an urgent
+    item for moderators; a locked thread takes it, since it is not a reply to anyone.
+    """
     now = utcnow()
     standing.ensure_can_write(author, now)
+    if thread.status != PostStatus.visible:
+        raise NotFound("That thread does not exist, or it was deleted.")
     errors: dict[str, str] = {}
     body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
     if errors:
         raise InvalidInput("Your reply was not posted yet. Your words are still here.", fields=errors)
+    if to_moderators:
+        return _reply_to_moderators(
+            session,
+            thread=thread,
+            author=author,
+            body=body,
+            note=note,
+            kinds=kinds,
+            now=now,
+            anonymous=anonymous,
+        )
     # The counter update locks the thread row, so concurrent replies get distinct positions.
     position = session.scalar(
         update(Thread)
@@ -152,6 +181,90 @@ def reply(
     session.commit()
     post.author = author
     return post
+
+
+def _reply_to_moderators(
+    session: Session,
+    *,
+    thread: Thread,
+    author: User,
+    body: str,
+    note: str,
+    kinds: str,
+    now: datetime,
+    anonymous: bool,
+) -> Post:
+    # Positions below zero are outside every thread page; the locked row keeps them distinct.
+    session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
+    lowest = session.scalar(select(func.min(Post.position)).where(Post.thread_id == thread.id)) or 0
+    post = _new_post(
+        thread_id=thread.id,
+        author=author,
+        position=min(lowest, 0) - 1,
+        body=body,
+        note=note,
+        kinds=kinds,
+        now=now,
+        anonymous=anonymous,
+        status=PostStatus.moderators_only,
+    )
+    session.add(post)
+    session.flush()
+    reporting.open_for_moderators(session, post=post, author=author, now=now)
+    session.commit()
+    post.author = author
+    return post
+
+
+def publish(session: Session, *, post: Post, author: User) -> Post:
+    """The author posts what they sent only to the moderators after all: visible, counted, one transaction.
+
+    The at-risk item stays open for the moderators. A locked thread refuses a reply (409).
+    """
+    now = utcnow()
+    standing.ensure_can_write(author, now)
+    if post.author_id != author.id:
+        raise NotAllowed("Only the person who wrote a post can post it.")
+    session.refresh(post, with_for_update=True)
+    if post.status != PostStatus.moderators_only:
+        raise Conflict(
+            "This is no longer waiting for you: it was posted, deleted, or a moderator acted on it."
+        )
+    if post.position == 0:
+        session.execute(
+            update(Thread)
+            .where(Thread.id == post.thread_id)
+            .values(status=PostStatus.visible, last_activity_at=now, created_at=now)
+        )
+    else:
+        position = session.scalar(
+            update(Thread)
+            .where(Thread.id == post.thread_id, Thread.locked.is_(False), Thread.status == PostStatus.visible)
+            .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+            .returning(Thread.reply_count)
+        )
+        if position is None:
+            raise Conflict(
+                "This thread has been locked by a moderator, so it does not take new replies. "
+                "Your words are still on your page, and the moderators can read them."
+            )
+        post.position = position
+    post.status = PostStatus.visible
+    post.created_at = now
+    session.commit()
+    return post
+
+
+def sent_to_moderators(session: Session, *, author: User) -> list[Post]:
+    """What the member sent only to the moderators and has not posted, newest first (one query)."""
+    return list(
+        session.scalars(
+            select(Post)
+            .where(Post.author_id == author.id, Post.status == PostStatus.moderators_only)
+            .options(selectinload(Post.thread))
+            .order_by(Post.created_at.desc(), Post.id.desc())
+        )
+    )
 
 
 def _own_post(post: Post, user: User) -> None:

@@ -62,7 +62,8 @@ def news(session: Session, *, user: User, size: int = LIST_SIZE) -> list[ThreadN
     """
     own_last = (
         select(Post.thread_id, func.max(Post.position).label("own_last"))
-        .where(Post.author_id == user.id)
+        # What was sent only to the moderators is on /me by itself, not a thread the member is in.
+        .where(Post.author_id == user.id, Post.status != PostStatus.moderators_only)
         .group_by(Post.thread_id)
         .subquery()
     )
@@ -84,6 +85,7 @@ def news(session: Session, *, user: User, size: int = LIST_SIZE) -> list[ThreadN
         select(Thread, count)
         .join(own_last, own_last.c.thread_id == Thread.id)
         .outerjoin(marker, marker.c.thread_id == Thread.id)
+        .where(Thread.status == PostStatus.visible)
         .options(selectinload(Thread.category))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(size)

@@ -266,10 +266,14 @@ def _thread_list(
     )
 
 
+# Threads sent only to the moderators are listed nowhere (their status is not `visible`).
+LISTED = Thread.status == PostStatus.visible
+
+
 def latest_threads(
     session: Session, *, before: str | None = None, size: int | None = None, reader: User | None = None
 ) -> ThreadPage:
-    return _thread_list(session, select(Thread), before, size, reader)
+    return _thread_list(session, select(Thread).where(LISTED), before, size, reader)
 
 
 def category_threads(
@@ -281,14 +285,14 @@ def category_threads(
     reader: User | None = None,
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
-    query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False))
+    query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False), LISTED)
     return _thread_list(session, query, before, size, reader)
 
 
 def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[Thread]:
     query = not_muted(select(Thread), reader)
     query = (
-        query.where(Thread.category_id == category.id, Thread.pinned.is_(True))
+        query.where(Thread.category_id == category.id, Thread.pinned.is_(True), LISTED)
         .options(selectinload(Thread.author), selectinload(Thread.category))
         .order_by(Thread.last_activity_at.desc())
     )
@@ -299,7 +303,7 @@ def thread_with_category(session: Session, thread_id: int) -> Thread:
     thread = session.scalar(
         select(Thread).where(Thread.id == thread_id).options(selectinload(Thread.category))
     )
-    if thread is None:
+    if thread is None or thread.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
     return thread
 
@@ -318,7 +322,12 @@ def thread_posts(
 
     The reader's mutes add one query, however many; their content-note choices none (the user row)."""
     size = size or page_size()
-    query = select(Post).where(Post.thread_id == thread.id).options(selectinload(Post.author))
+    # Replies sent only to the moderators sit below position 0, outside every page of the thread.
+    query = (
+        select(Post)
+        .where(Post.thread_id == thread.id, Post.position >= 0, Post.status != PostStatus.moderators_only)
+        .options(selectinload(Post.author))
+    )
     if after is not None:
         query = query.where(Post.position > after)
     rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))

@@ -103,6 +103,24 @@ def report(session: Session, *, post: Post, reporter: User, reason: str, note: s
     return Outcome(report=saved, updated=existing is not None, hidden=hidden)
 
 
+SENT_BY_AUTHOR = "Sent only to the moderators by its author, after the check while writing."
+
+
+def open_for_moderators(session: Session, *, post: Post, author: User, now) -> Report:
+    """The urgent item for a post its author sent only to the moderators; the caller commits."""
+    item = Report(
+        post_id=post.id,
+        reporter_id=author.id,
+        reason=AT_RISK,
+        note=SENT_BY_AUTHOR,
+        snapshot=post.body_source,
+        created_at=now,
+        status=ReportStatus.open,
+    )
+    session.add(item)
+    return item
+
+
 def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, now) -> bool:
     """Hide for readers once enough distinct members report; "at risk" never hides (it asks for care)."""
     if reason == AT_RISK or post.status != PostStatus.visible:
