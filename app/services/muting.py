@@ -47,7 +47,9 @@ def mute_author(session: Session, *, post: Post, muter: User, now: datetime | No
         raise Conflict("The person who wrote this post has left, so there is nobody to mute.")
     if post.author_id == muter.id:
         raise Conflict("This is your own post: you cannot mute yourself.")
-    if post.author is not None and post.author.is_moderator:
+    # Refused only where a moderator speaks by name: refusing a post shown as "a member" would tell
+    # the reader who wrote it. Such a mute folds only their "a member" posts, never their notices.
+    if not post.anonymous and post.author is not None and post.author.is_moderator:
         raise Conflict(
             "Moderators cannot be muted: they need to be able to reach everyone here. "
             "If something they wrote troubles you, you can report the post."
