@@ -1,6 +1,7 @@
 """Starting threads, replying, editing and deleting: validation, rules and one commit each."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -15,10 +16,20 @@ TITLE_MIN, TITLE_MAX = 3, 150
 NOTE_MAX = 120
 
 
-def _clean_body(
-    body: str, content_note: str, kinds: Sequence[str], errors: dict[str, str]
-) -> tuple[str, str, str]:
-    """The body, the free-text note and the stored kinds (unknown kinds: a field error)."""
+@dataclass(frozen=True)
+class Draft:
+    """What the author wrote, cleaned: the body, the free-text note, the stored kinds, the byline."""
+
+    body: str
+    note: str
+    kinds: str
+    anonymous: bool
+
+
+def _draft(
+    body: str, content_note: str, kinds: Sequence[str], anonymous: bool, errors: dict[str, str]
+) -> Draft:
+    """The words as they will be stored; what is wrong with them goes to `errors`, by field."""
     body = body.replace("\r\n", "\n").strip()
     note = " ".join(content_note.split())
     if not body:
@@ -30,34 +41,35 @@ def _clean_body(
         )
     if len(note) > NOTE_MAX:
         errors["content_note"] = f"A content note is a short warning, up to {NOTE_MAX} characters."
-    return body, note, content_notes.clean_kinds(kinds, note, errors)
+    return Draft(body, note, content_notes.clean_kinds(kinds, note, errors), anonymous)
 
 
 def _new_post(
-    *,
-    thread_id: int,
-    author: User,
-    position: int,
-    body: str,
-    note: str,
-    kinds: str,
-    now: datetime,
-    anonymous: bool,
-    status: str = PostStatus.visible,
+    draft: Draft, *, thread_id: int, author: User, position: int, now: datetime, status: str
 ) -> Post:
     return Post(
         status=status,
         thread_id=thread_id,
         author_id=author.id,
         position=position,
-        body_source=body,
-        body_html=text.render_markdown(body),
+        body_source=draft.body,
+        body_html=text.render_markdown(draft.body),
         sanitizer_version=text.SANITIZER_VERSION,
-        content_note=note,
-        content_note_kinds=kinds,
+        content_note=draft.note,
+        content_note_kinds=draft.kinds,
         created_at=now,
-        anonymous=anonymous,
+        anonymous=draft.anonymous,
     )
+
+
+def _thread_fields(session: Session, title: str, category_slug: str, errors: dict[str, str]):
+    title = " ".join(title.split())
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        errors["title"] = f"A title is {TITLE_MIN} to {TITLE_MAX} characters long."
+    category = session.scalar(select(Category).where(Category.slug == category_slug))
+    if category is None:
+        errors["category"] = "Please choose where your thread belongs."
+    return title, category
 
 
 def start_thread(
@@ -79,38 +91,24 @@ def start_thread(
     now = utcnow()
     standing.ensure_can_write(author, now)
     errors: dict[str, str] = {}
-    title = " ".join(title.split())
-    if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        errors["title"] = f"A title is {TITLE_MIN} to {TITLE_MAX} characters long."
-    category = session.scalar(select(Category).where(Category.slug == category_slug))
-    if category is None:
-        errors["category"] = "Please choose where your thread belongs."
-    body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
+    title, category = _thread_fields(session, title, category_slug, errors)
+    draft = _draft(body, content_note, content_note_kinds, anonymous, errors)
     if errors:
         raise InvalidInput("Your thread was not posted yet. Your words are still here.", fields=errors)
+    status = PostStatus.moderators_only if to_moderators else PostStatus.visible
     thread = Thread(
         category_id=category.id,
         author_id=author.id,
         title=title,
         created_at=now,
         last_activity_at=now,
-        anonymous=anonymous,
-        content_note_kinds=kinds,
-        status=PostStatus.moderators_only if to_moderators else PostStatus.visible,
+        status=status,
+        anonymous=draft.anonymous,  # lists name the author as the opening post does
+        content_note_kinds=draft.kinds,
     )
     session.add(thread)
     session.flush()
-    opening = _new_post(
-        thread_id=thread.id,
-        author=author,
-        position=0,
-        body=body,
-        note=note,
-        kinds=kinds,
-        now=now,
-        anonymous=anonymous,
-        status=thread.status,
-    )
+    opening = _new_post(draft, thread_id=thread.id, author=author, position=0, now=now, status=status)
     session.add(opening)
     if to_moderators:
         session.flush()
@@ -140,20 +138,11 @@ def reply(
     if thread.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
     errors: dict[str, str] = {}
-    body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
+    draft = _draft(body, content_note, content_note_kinds, anonymous, errors)
     if errors:
         raise InvalidInput("Your reply was not posted yet. Your words are still here.", fields=errors)
     if to_moderators:
-        return _reply_to_moderators(
-            session,
-            thread=thread,
-            author=author,
-            body=body,
-            note=note,
-            kinds=kinds,
-            now=now,
-            anonymous=anonymous,
-        )
+        return _reply_to_moderators(session, thread=thread, author=author, draft=draft, now=now)
     # The counter update locks the thread row, so concurrent replies get distinct positions.
     position = session.scalar(
         update(Thread)
@@ -168,14 +157,7 @@ def reply(
             "Your words are below if you want to keep them."
         )
     post = _new_post(
-        thread_id=thread.id,
-        author=author,
-        position=position,
-        body=body,
-        note=note,
-        kinds=kinds,
-        now=now,
-        anonymous=anonymous,
+        draft, thread_id=thread.id, author=author, position=position, now=now, status=PostStatus.visible
     )
     session.add(post)
     session.commit()
@@ -184,28 +166,18 @@ def reply(
 
 
 def _reply_to_moderators(
-    session: Session,
-    *,
-    thread: Thread,
-    author: User,
-    body: str,
-    note: str,
-    kinds: str,
-    now: datetime,
-    anonymous: bool,
+    session: Session, *, thread: Thread, author: User, draft: Draft, now: datetime
 ) -> Post:
     # Positions below zero are outside every thread page; the locked row keeps them distinct.
     session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
     lowest = session.scalar(select(func.min(Post.position)).where(Post.thread_id == thread.id)) or 0
+    position = min(lowest, 0) - 1
     post = _new_post(
+        draft,
         thread_id=thread.id,
         author=author,
-        position=min(lowest, 0) - 1,
-        body=body,
-        note=note,
-        kinds=kinds,
+        position=position,
         now=now,
-        anonymous=anonymous,
         status=PostStatus.moderators_only,
     )
     session.add(post)
@@ -312,7 +284,8 @@ def edit(
     standing.ensure_can_write(author, now)
     ensure_editable(post=post, author=author, now=now)
     errors: dict[str, str] = {}
-    body, note, kinds = _clean_body(body, content_note, content_note_kinds, errors)
+    draft = _draft(body, content_note, content_note_kinds, post.anonymous, errors)
+    body, note, kinds = draft.body, draft.note, draft.kinds
     if errors:
         raise InvalidInput("Your changes were not saved yet. Your words are still here.", fields=errors)
     if (body, note) != (post.body_source, post.content_note):

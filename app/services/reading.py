@@ -91,11 +91,7 @@ def as_seen_by(
     reader muted.
     """
     visible = post.status == PostStatus.visible
-    note = content_notes.NO_NOTE
-    if visible:
-        if choices is None:
-            choices = content_notes.choices_of(reader)
-        note = content_notes.decide(post.content_note_kinds, post.content_note, choices, reveal=reveal)
+    note = _note(post, reader=reader, choices=choices, reveal=reveal) if visible else content_notes.NO_NOTE
     shown = visible and note.choice != content_notes.HIDE
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
     told = post.status in (PostStatus.hidden, PostStatus.removed)
@@ -124,6 +120,13 @@ def as_seen_by(
         can_edit=can_edit,
         can_mute=can_mute,
     )
+
+
+def _note(post: Post, *, reader: User | None, choices: dict[str, str] | None, reveal: bool) -> Note:
+    """How this reader meets the post's content note: fold, show or hide, as they chose."""
+    if choices is None:
+        choices = content_notes.choices_of(reader)
+    return content_notes.decide(post.content_note_kinds, post.content_note, choices, reveal=reveal)
 
 
 def _offers(post: Post, *, reader: User | None, now: datetime | None) -> tuple[bool, bool]:
