@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app import db
 from app.cli import migrate
 from app.config import get_settings
+from app.models import User
 from tests.engines import (
     ENGINE,
     ENGINES,
@@ -40,7 +41,7 @@ from tests.engines import (
     pg_drop,
     reset_caches,
 )
-from tests.factories import signed_in_client
+from tests.factories import make_moderator, make_user, signed_in_client
 from tests.live import APP_ENV, LiveServer
 
 _numbers = itertools.count(1)
@@ -141,6 +142,18 @@ def session(database_url) -> Iterator[Session]:
     # Deferred transactions: a test's open read never blocks the app's writers (WAL).
     with db.new_session() as s:
         yield s
+
+
+@pytest.fixture
+def mod(session) -> User:
+    """The moderator of the moderation tests."""
+    return make_moderator(session, "Mod-Willow")
+
+
+@pytest.fixture
+def author(session) -> User:
+    """A member whose posts the moderation tests report (files may name their own author)."""
+    return make_user(session, "Author-Two")
 
 
 @pytest.fixture

@@ -27,18 +27,8 @@ AT_RISK = reporting.AT_RISK
 
 
 @pytest.fixture
-def mod(session) -> User:
-    return make_moderator(session, "Mod-Willow")
-
-
-@pytest.fixture
 def other_mod(session) -> User:
     return make_moderator(session, "Mod-Rowan")
-
-
-@pytest.fixture
-def author(session) -> User:
-    return make_user(session, "Author-Two")
 
 
 def at_risk_post(session, author: User, *, reasons=(AT_RISK,), title="A bad night", body="I can't go on"):

@@ -32,16 +32,6 @@ from tests.html import by_id, ids, one, parse, root
 from tests.http import csrf_of, htmx
 
 
-@pytest.fixture
-def mod(session) -> User:
-    return make_moderator(session, "Mod-Willow")
-
-
-@pytest.fixture
-def author(session) -> User:
-    return make_user(session, "Author-Two")
-
-
 def reported_post(session, author: User, *, reasons=("unkind",), title="A rough night", body="Harsh words."):
     """A new thread by `author` whose opening post is reported once per reason, by distinct members."""
     post = opening_post(session, make_thread(session, author, title=title, body=body))

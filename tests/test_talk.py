@@ -20,11 +20,6 @@ ANSWER = "Thank you for telling us. We are here; what would help most right now?
 
 
 @pytest.fixture
-def mod(session) -> User:
-    return make_moderator(session, "Mod-Willow")
-
-
-@pytest.fixture
 def member(session) -> User:
     user = make_user(session, "Quiet-Fern")
     session.commit()
