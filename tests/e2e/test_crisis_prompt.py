@@ -35,7 +35,7 @@ def test_a_reply_that_suggests_danger_is_asked_about_then_sent_to_moderators_the
     expect(page.get_by_role("heading", name=PROMPT)).to_be_visible()
     assert window_survived(page) is js  # htmx swapped the form in place; without JS a page came back
     expect(form.get_by_label(re.compile("^Your reply"))).to_have_value(words)
-    expect(form.get_by_role("link", name="crisis lines and emergency numbers")).to_be_visible()
+    expect(form.locator(".crisis-prompt .crisis-line").first).to_be_visible()  # the lines, above the words
     expect(form.get_by_role("button", name="Post it")).to_be_visible()
     expect(page.locator("#posts .post").filter(has_text=words)).to_have_count(0)  # nothing stored yet
     if js:  # axe needs page JavaScript; the same form comes back as a whole page in the next test
