@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = 5
     db_pool_timeout: float = 30.0  # seconds a request waits for a free connection before failing
     report_hide_threshold: int = 3
+    # Reports from accounts younger than this reach the queue but do not count toward hiding a post.
+    report_hide_min_account_age_hours: int = 24
     rate_limit_storage: str = "memory://"
     rate_limits_enabled: bool = True
     # argon2id cost; tests lower it, production keeps the library's defaults.

@@ -2,6 +2,7 @@
 
 import itertools
 import threading
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,11 +15,19 @@ from tests.http import submit
 
 PASSPHRASE = "correct horse battery"
 _counter = itertools.count(1)
+# Builders' members joined a month ago: old enough for their reports to count toward hiding a post.
+ESTABLISHED = timedelta(days=30)
 
 
-def make_user(session: Session, name: str | None = None, *, role: str = "member") -> User:
+def make_user(
+    session: Session, name: str | None = None, *, role: str = "member", age: timedelta = ESTABLISHED
+) -> User:
+    """A member who joined `age` ago (`age=timedelta(0)`: just now, a brand-new account)."""
     name = name or f"Member-{next(_counter)}"
     user = accounts.join(session, pseudonym=name, passphrase=PASSPHRASE, accepted_guidelines=True).user
+    if age:
+        user.created_at = user.created_at - age
+        session.commit()  # ends the transaction: the test's session holds no read snapshot
     if role != "member":
         user = accounts.set_role(session, pseudonym=name, role=role)
     return user

@@ -29,6 +29,7 @@ from app.services import (
     erasure,
     milestones,
     muting,
+    own_reports,
     posting,
     pseudonyms,
     reactions,
@@ -52,12 +53,13 @@ class OwnPage:
     milestones: milestones.Summary
     sessions: list[accounts.OpenSession]  # oldest first, by day only
     sent_to_moderators: list[Post]  # what only the moderators can read, with its thread
+    reports: own_reports.OwnReports  # the reports they made, newest first, with what came of them
     done: str  # a confirmation of what was just done, or ""
 
 
 def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
-    """Read-only; four queries (threads with their new-reply counts, their categories, sessions, posts
-    sent only to the moderators)."""
+    """Read-only; five queries (threads with their new-reply counts, their categories, sessions, posts
+    sent only to the moderators, the reports they made)."""
     paused = user.suspended_until if user.is_suspended(utcnow()) else None
     return OwnPage(
         user=user,
@@ -66,6 +68,7 @@ def own_page(session: Session, *, user: User, token: str | None, done: str = "")
         milestones=milestones.summary(user=user, today=milestones.today()),
         sessions=accounts.open_sessions(session, user=user, token=token),
         sent_to_moderators=posting.sent_to_moderators(session, author=user),
+        reports=own_reports.of(session, reporter=user),
         done=DONE.get(done, ""),
     )
 
@@ -127,9 +130,21 @@ def _note_settings(session: Session, user: User) -> dict[str, str]:
 
 
 def _reports(session: Session, user: User) -> list[dict[str, Any]]:
-    reports = session.scalars(select(Report).where(Report.reporter_id == user.id).order_by(Report.id))
+    rows = session.execute(
+        select(Report, Post.status)
+        .join(Post, Post.id == Report.post_id)
+        .where(Report.reporter_id == user.id)
+        .order_by(Report.id)
+    )
     fields = ("post_id", "reason", "note", "status")
-    return [{**{f: getattr(r, f) for f in fields}, "created": _iso(r.created_at)} for r in reports]
+    return [
+        {
+            **{f: getattr(r, f) for f in fields},
+            "outcome": own_reports.outcome(r.status, status),  # no moderator named, as on /me
+            "created": _iso(r.created_at),
+        }
+        for r, status in rows
+    ]
 
 
 def _claims(session: Session, user: User) -> list[dict[str, Any]]:

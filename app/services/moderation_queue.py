@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
 from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
-from app.services import claims, content_notes, moderation_actions, muting, reading, timewords
+from app.services import claims, content_notes, moderation_actions, muting, reading, reporting, timewords
 from app.services.reporting import AT_RISK, LABELS
 
 QUEUE_SIZE = 50
@@ -23,6 +23,7 @@ class ReportLine:
     note: str
     reporter_name: str
     created_at: datetime
+    reporter_age: str  # "new account", "member for 3 months"; "" once the account is erased
     snapshot: str
     snapshot_erased: bool = False  # the author erased the post: no words are kept
 
@@ -176,7 +177,10 @@ def _groups(session: Session, post_ids: list[int], now: datetime) -> list[Report
     ]
 
 
-def _line(report: Report) -> ReportLine:
+def _line(report: Report, now: datetime) -> ReportLine:
+    reporter = report.reporter
+    new = reporting.min_account_age()
+    age = timewords.member_for(reporter.created_at, now=now, new=new) if reporter else ""
     return ReportLine(
         id=report.id,
         reason=report.reason,
@@ -184,6 +188,7 @@ def _line(report: Report) -> ReportLine:
         note=report.note,
         reporter_name=report.reporter.pseudonym if report.reporter else FORMER_MEMBER,
         created_at=report.created_at,
+        reporter_age=age,
         snapshot=report.snapshot,
         snapshot_erased=report.snapshot_erased,
     )
@@ -198,7 +203,7 @@ def _group(
     claim: claims.ClaimView | None,
     muted: bool,
 ) -> ReportGroup:
-    lines = tuple(_line(r) for r in reports)
+    lines = tuple(_line(r, now) for r in reports)
     author = post.author
     since = lines[0].created_at if lines else None
     return ReportGroup(

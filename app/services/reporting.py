@@ -1,6 +1,12 @@
-"""Members report posts: one open report per member per post, auto-hide at a threshold of members."""
+"""Members report posts: one open report per member per post, auto-hide at a threshold of members.
+
+Only established accounts count toward the threshold (at least
+`PEERBEARING_REPORT_HIDE_MIN_ACCOUNT_AGE_HOURS` old, the boundary included), so a few fresh accounts
+cannot silence a story; their reports still reach the queue at once.
+"""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -68,9 +74,11 @@ def _refuse_unreportable(post: Post, reporter: User) -> None:
         raise Conflict("A moderator has already hidden this post. Thank you for looking out.")
 
 
-def report(session: Session, *, post: Post, reporter: User, reason: str, note: str = "") -> Outcome:
+def report(
+    session: Session, *, post: Post, reporter: User, reason: str, note: str = "", now: datetime | None = None
+) -> Outcome:
     """Add or update the member's one open report, then auto-hide if due. One transaction, race-safe."""
-    now = utcnow()
+    now = now or utcnow()
     standing.ensure_can_write(reporter, now)
     reason, note = _validate(reason, note)
     # Lock the post row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
@@ -121,19 +129,34 @@ def open_for_moderators(session: Session, *, post: Post, author: User, now) -> R
     return item
 
 
-def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, now) -> bool:
-    """Hide for readers once enough distinct members report; "at risk" never hides (it asks for care)."""
+def min_account_age() -> timedelta:
+    """How old an account must be for its reports to count toward hiding a post."""
+    return timedelta(hours=get_settings().report_hide_min_account_age_hours)
+
+
+def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, now: datetime) -> bool:
+    """Hide for readers once enough distinct established members report; "at risk" never hides (it asks
+    for care). A moderator's report hides at once, whatever the age of the moderator's account."""
     if reason == AT_RISK or post.status != PostStatus.visible:
         return False
-    threshold = get_settings().report_hide_threshold
-    reporters = session.scalar(
-        select(func.count(func.distinct(Report.reporter_id))).where(
-            Report.post_id == post.id, Report.status == ReportStatus.open, Report.reason != AT_RISK
-        )
-    )
     by_moderator = reporter.is_moderator
-    if not by_moderator and reporters < threshold:
-        return False
+    if by_moderator:
+        reporters = 0  # not counted: the moderator's word is enough
+    else:
+        # Counted in SQL in this transaction (the post row is locked): an account exactly the minimum
+        # age counts, one a minute younger does not.
+        reporters = session.scalar(
+            select(func.count(func.distinct(Report.reporter_id)))
+            .join(User, User.id == Report.reporter_id)
+            .where(
+                Report.post_id == post.id,
+                Report.status == ReportStatus.open,
+                Report.reason != AT_RISK,
+                User.created_at <= now - min_account_age(),
+            )
+        )
+        if reporters < get_settings().report_hide_threshold:
+            return False
     post.status = PostStatus.hidden_pending_review
     moderation_log.record(
         session,

@@ -12,6 +12,16 @@ Coarse wording of a moment `age` before `now` (boundaries are exact: the lower o
 | 1 to 24 hours           | 1 hour ago, 23 hours ago (whole hours, rounded down) |
 | 24 to 48 hours          | yesterday               |
 | 48 hours and more       | the day: 12 Nov 2026    |
+
+How long a reporter has been a member, for moderators (`member_for`; boundaries exact, lower included):
+
+| account age                   | words                                       |
+|-------------------------------|---------------------------------------------|
+| under the minimum (`new`)     | new account                                 |
+| under 1 day                   | member for less than a day                  |
+| 1 to 60 days                  | member for 1 day, member for 59 days         |
+| 60 to 365 days                | member for 2 months ... 12 months (30-day months, rounded down) |
+| 365 days and more             | member for 1 year, 2 years (365-day years, rounded down) |
 """
 
 import math
@@ -21,6 +31,8 @@ JUST_NOW = timedelta(minutes=10)
 AN_HOUR = timedelta(hours=1)
 A_DAY = timedelta(days=1)
 TWO_DAYS = timedelta(days=2)
+TWO_MONTHS = timedelta(days=60)
+A_YEAR = timedelta(days=365)
 
 DAY = "%-d %b %Y"  # 12 Nov 2026
 MONTH = "%b %Y"  # Nov 2026
@@ -99,3 +111,17 @@ def ago(value: datetime, *, now: datetime) -> str:
     if age < TWO_DAYS:
         return "yesterday"
     return day(value)
+
+
+def member_for(joined: datetime, *, now: datetime, new: timedelta) -> str:
+    """A reporter's account age, coarsely: "new account" under `new`, then days, months, years."""
+    age = _utc(now) - _utc(joined)
+    if age < new:
+        return "new account"
+    if age < A_DAY:
+        return "member for less than a day"
+    if age < TWO_MONTHS:
+        return f"member for {_plural(age.days, 'day')}"
+    if age < A_YEAR:
+        return f"member for {_plural(age.days // 30, 'month')}"
+    return f"member for {_plural(age.days // 365, 'year')}"
