@@ -58,6 +58,34 @@ def test_waited_matches_the_queue_wording(minutes, words):
     assert timewords.waited(since, NOW) == words
 
 
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [
+        (timedelta(hours=23, minutes=59), "new account"),
+        (timedelta(hours=24), "member for 1 day"),
+        (timedelta(days=1, hours=23), "member for 1 day"),
+        (timedelta(days=3), "member for 3 days"),
+        (timedelta(days=59, hours=23), "member for 59 days"),
+        (timedelta(days=60), "member for 2 months"),
+        (timedelta(days=95), "member for 3 months"),
+        (timedelta(days=364), "member for 12 months"),
+        (timedelta(days=365), "member for 1 year"),
+        (timedelta(days=729), "member for 1 year"),
+        (timedelta(days=730), "member for 2 years"),
+    ],
+)
+def test_reporters_account_age_is_coarse_with_exact_boundaries(age, words):
+    assert timewords.member_for(NOW - age, now=NOW, new=timedelta(hours=24)) == words
+
+
+def test_without_a_minimum_age_a_young_account_is_less_than_a_day_old():
+    assert timewords.member_for(NOW, now=NOW, new=timedelta(0)) == "member for less than a day"
+    assert timewords.member_for(NOW - timedelta(hours=2), now=NOW, new=timedelta(hours=1)) == (
+        "member for less than a day"
+    )
+    assert timewords.member_for(NOW - timedelta(minutes=59), now=NOW, new=timedelta(hours=1)) == "new account"
+
+
 def test_wait_rounds_up_so_nobody_is_told_to_wait_too_little():
     assert timewords.wait(10) == "a few seconds"
     assert timewords.wait(11) == "about 11 seconds"
