@@ -106,9 +106,13 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def running_app(workdir: Path, *, seed: bool = False) -> Iterator[LiveServer]:
-    """A freshly migrated SQLite forum in `workdir` (with the demo content if `seed`), served until exit."""
-    env = {**os.environ, **APP_ENV, "DATABASE_URL": f"sqlite:///{workdir / 'forum.db'}"}
+def running_app(
+    workdir: Path, *, seed: bool = False, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A freshly migrated SQLite forum in `workdir` (with the demo content if `seed`), served until exit.
+
+    `env` adds settings of this server's own."""
+    env = {**os.environ, **APP_ENV, "DATABASE_URL": f"sqlite:///{workdir / 'forum.db'}", **(env or {})}
     env.pop("PEERBEARING_ENVIRONMENT", None)
     server = LiveServer(env, log_path=workdir / "server.log", inherit=False)
     server.cli("migrate")

@@ -31,8 +31,11 @@ WAITING = "This post is waiting for a moderator."
 @pytest.fixture
 def live_server(tmp_path) -> Iterator[LiveServer]:
     """A fresh forum per flow: the queue and its header count are forum-wide, so each flow
-    counts only its own reports, and one failed flow cannot leave reports for the next."""
-    with running_app(tmp_path) as server:
+    counts only its own reports, and one failed flow cannot leave reports for the next.
+
+    The flows join fresh accounts, and three of them hide a post: here every account's report counts
+    at once (the minimum account age itself is tested through the app in tests/test_report_age.py)."""
+    with running_app(tmp_path, env={"PEERBEARING_REPORT_HIDE_MIN_ACCOUNT_AGE_HOURS": "0"}) as server:
         yield server
 
 
