@@ -1,0 +1,334 @@
+"""In-app notices: written in the transaction of the event that causes them, read on /me/notifications.
+
+Nothing leaves the server. A notice never names a moderator, a reporter or a replier (so a post made
+"as a member" cannot be tied to a name through one), and nobody is told of their own action. Each
+member's unread count lives on their user row (`notices_unread`), changed in SQL in the same
+transaction as the rows, so the header costs no query. A kind the member turned off is not written.
+Replies by a member the recipient muted do not notify them (the mute asked not to hear from them).
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, not_, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Mute, Notice, Post, PostStatus, Thread, User, utcnow
+from app.services import reading
+
+# Stored kinds (never rename one), with how /me/settings names each.
+KINDS = {
+    "reply": "New replies in your threads and in threads you replied to",
+    "post_hidden": "One of your posts was hidden",
+    "post_removed": "One of your posts was removed",
+    "post_restored": "One of your posts was shown again",
+    "team_answer": "Messages from the moderators",
+    "report_outcome": "What a moderator decided about a post you reported",
+    "appeal_decided": "The answer to an appeal you made",
+}
+FIELD_PREFIX = "notice_"
+TALK_GROUP = "talk"
+SAVED = "Your notice choices are saved. Kinds you turned off are not written at all."
+# report_outcome's stored outcomes -> the end of "A moderator reviewed the post you reported ... and"
+REPORT_OUTCOMES = {"removed": "removed it.", "hidden": "hid it from readers.", "kept": "kept it up."}
+# appeal_decided's stored outcomes (the `appeals` part passes one of these).
+APPEAL_OUTCOMES = {
+    "restored": "and showed it again.",
+    "upheld": "and kept the decision.",
+}
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """One notice as its member reads it: the words, and where it leads."""
+
+    id: int
+    kind: str
+    words: str
+    reason: str  # the moderator's reason, shown after the words ("" when none)
+    created_at: datetime
+    unread: bool  # unread until this page showed it
+    to_talk: bool  # leads to /talk rather than a thread
+    thread_id: int | None
+    post_id: int | None
+    page_after: int | None  # the `after` of the thread page that holds the post
+
+
+@dataclass
+class NoticePage:
+    notices: list[NoticeView]
+    next_cursor: int | None  # the `before` of the next, older page
+    unread: int  # what is still unread once this page was seen
+
+
+def _words(kind: str, count: int, title: str | None, outcome: str) -> str:
+    where = f"in ‘{title}’" if title else "in a thread that is no longer there"
+    if kind == "reply":
+        return f"A new reply {where}" if count == 1 else f"{count} new replies {where}"
+    if kind == "post_hidden":
+        if outcome == "reports":
+            return (
+                f"Your post {where} was reported, so it is hidden from readers until a moderator looks at it."
+            )
+        return f"A moderator hid your post {where}."
+    if kind == "post_removed":
+        return f"A moderator removed your post {where}."
+    if kind == "post_restored":
+        return f"A moderator looked at your post {where} and it is shown again."
+    if kind == "team_answer":
+        return "The moderators wrote to you." if count == 1 else f"The moderators wrote to you {count} times."
+    if kind == "report_outcome":
+        return f"A moderator reviewed the post you reported {where} and {REPORT_OUTCOMES.get(outcome, '')}"
+    if kind == "appeal_decided":
+        return f"A moderator looked again at your post {where} {APPEAL_OUTCOMES.get(outcome, '')}".strip()
+    return "Something happened that concerns you."
+
+
+def off_kinds(user: User) -> set[str]:
+    return {k for k in (user.notices_off or "").split(",") if k in KINDS}
+
+
+def _wanting(kind: str):
+    """The SQL condition: this member has not turned `kind` off."""
+    return not_(("," + User.notices_off + ",").contains(f",{kind},"))
+
+
+def _write(
+    session: Session,
+    *,
+    user_ids: Collection[int],
+    kind: str,
+    thread_id: int | None = None,
+    post_id: int | None = None,
+    outcome: str = "",
+    reason: str = "",
+    group_key: str | None = None,
+    now: datetime,
+) -> None:
+    """Rows and counters for these members; a grouped notice still unread is replaced by one counting
+    one more (a new row, so it comes first), keeping its first post. The caller commits."""
+    if not user_ids:
+        return
+    before: dict[int, tuple[int, int | None]] = {}
+    if group_key is not None:
+        gone = session.execute(
+            delete(Notice)
+            .where(Notice.user_id.in_(user_ids), Notice.group_key == group_key, Notice.unread)
+            .returning(Notice.user_id, Notice.count, Notice.post_id)
+        )
+        before = {uid: (count, first) for uid, count, first in gone}
+    for uid in user_ids:
+        count, first = before.get(uid, (0, post_id))
+        session.add(
+            Notice(
+                user_id=uid,
+                kind=kind,
+                count=count + 1,
+                thread_id=thread_id,
+                post_id=first,
+                outcome=outcome,
+                reason=reason,
+                group_key=group_key,
+                created_at=now,
+            )
+        )
+    fresh = [uid for uid in user_ids if uid not in before]
+    if fresh:
+        session.execute(update(User).where(User.id.in_(fresh)).values(notices_unread=User.notices_unread + 1))
+    session.flush()
+
+
+def notify(
+    session: Session,
+    *,
+    user_id: int | None,
+    kind: str,
+    actor_id: int | None = None,
+    thread_id: int | None = None,
+    post_id: int | None = None,
+    outcome: str = "",
+    reason: str = "",
+    group_key: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """One notice for one member, unless it is their own action or they turned the kind off.
+
+    Inside the caller's transaction (the caller commits). Answers whether it was written.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    if user_id is None or user_id == actor_id:
+        return False
+    wanted = session.scalar(select(User.id).where(User.id == user_id, _wanting(kind)))
+    if wanted is None:
+        return False
+    _write(
+        session,
+        user_ids=[user_id],
+        kind=kind,
+        thread_id=thread_id,
+        post_id=post_id,
+        outcome=outcome,
+        reason=reason,
+        group_key=group_key,
+        now=now or utcnow(),
+    )
+    return True
+
+
+def new_reply(session: Session, *, post: Post, now: datetime) -> None:
+    """The thread's author and everyone who replied in it hear of a new reply (grouped per thread).
+
+    Not its author; not members who muted the author (in the shape the post was made: named or as a
+    member); not erased accounts. The caller commits.
+    """
+    in_thread = select(Post.author_id).where(
+        Post.thread_id == post.thread_id,
+        Post.position >= 0,
+        Post.status.not_in((PostStatus.deleted, PostStatus.moderators_only)),
+        Post.author_id.is_not(None),
+    )
+    muted_them = exists().where(
+        Mute.muter_id == User.id, Mute.muted_id == post.author_id, Mute.as_member == post.anonymous
+    )
+    recipients = list(
+        session.scalars(
+            select(User.id).where(
+                User.id.in_(in_thread), User.id != post.author_id, _wanting("reply"), not_(muted_them)
+            )
+        )
+    )
+    _write(
+        session,
+        user_ids=recipients,
+        kind="reply",
+        thread_id=post.thread_id,
+        post_id=post.id,
+        group_key=f"reply:{post.thread_id}",
+        now=now,
+    )
+
+
+def report_outcome(
+    session: Session, *, post: Post, reporter_ids: Iterable[int | None], moderator: User, outcome: str, now
+) -> None:
+    """Each member whose report a decision closed hears what became of the post (never by whom)."""
+    for reporter_id in sorted({r for r in reporter_ids if r is not None and r != post.author_id}):
+        notify(
+            session,
+            user_id=reporter_id,
+            kind="report_outcome",
+            actor_id=moderator.id,
+            thread_id=post.thread_id,
+            post_id=post.id,
+            outcome=outcome,
+            now=now,
+        )
+
+
+def to_author(
+    session: Session, *, post: Post, kind: str, actor_id: int | None, now, outcome: str = ""
+) -> None:
+    """The author hears what happened to their post, with the moderator's reason as the post shows it.
+
+    Nothing about a post only the moderators can read, or one the author already deleted."""
+    if post.status in (PostStatus.deleted, PostStatus.moderators_only):
+        return
+    notify(
+        session,
+        user_id=post.author_id,
+        kind=kind,
+        actor_id=actor_id,
+        thread_id=post.thread_id,
+        post_id=post.id,
+        outcome=outcome,
+        reason=post.moderation_reason,
+        now=now,
+    )
+
+
+def _rows(session: Session, *, user: User, before: int | None, size: int | None):
+    query = (
+        select(Notice, Thread.title, Post.position)
+        .outerjoin(Thread, Thread.id == Notice.thread_id)
+        .outerjoin(Post, Post.id == Notice.post_id)
+        .where(Notice.user_id == user.id)
+        .order_by(Notice.id.desc())
+    )
+    if before is not None:
+        query = query.where(Notice.id < before)
+    if size is not None:
+        query = query.limit(size + 1)
+    return list(session.execute(query))
+
+
+def _view(notice: Notice, title: str | None, position: int | None) -> NoticeView:
+    return NoticeView(
+        id=notice.id,
+        kind=notice.kind,
+        words=_words(notice.kind, notice.count, title, notice.outcome),
+        reason=notice.reason,
+        created_at=notice.created_at,
+        unread=notice.unread,
+        to_talk=notice.kind == "team_answer",
+        thread_id=notice.thread_id if title is not None else None,
+        post_id=notice.post_id if position is not None and position >= 0 else None,
+        page_after=reading.page_start_for(position) if position is not None and position >= 0 else None,
+    )
+
+
+def seen_page(session: Session, *, user: User, before: int | None = None) -> NoticePage:
+    """The member's notices, newest first; what the page shows is marked read (read when seen).
+
+    One SELECT; then, only if something shown was unread, one UPDATE of those rows (as they were
+    shown: a reply grouped in meanwhile stays unread) and one of the counter, in a short write.
+    """
+    size = reading.page_size()
+    rows = _rows(session, user=user, before=before, size=size)
+    shown = rows[:size]
+    page = NoticePage(
+        notices=[_view(n, title, pos) for n, title, pos in shown],
+        next_cursor=shown[-1][0].id if len(rows) > size else None,
+        unread=user.notices_unread,
+    )
+    unread = [(n.id, n.count) for n, _t, _p in shown if n.unread]
+    session.commit()  # end the read before writing (SQLite never upgrades a stale read)
+    if unread:
+        marked = session.execute(
+            update(Notice)
+            .where(Notice.unread, or_(*(and_(Notice.id == i, Notice.count == c) for i, c in unread)))
+            .values(unread=False)
+        ).rowcount
+        if marked:
+            session.execute(
+                update(User).where(User.id == user.id).values(notices_unread=User.notices_unread - marked)
+            )
+        session.commit()
+        page.unread = max(user.notices_unread - marked, 0)
+    return page
+
+
+def save_kinds(session: Session, *, user: User, wanted: Collection[str]) -> set[str]:
+    """The kinds the member keeps (unknown names are ignored); the rest are off. One commit.
+
+    Turning a kind off writes no more of it; notices already written stay until seen."""
+    off = [k for k in KINDS if k not in wanted]
+    user.notices_off = ",".join(off)
+    session.add(user)
+    session.commit()
+    return set(off)
+
+
+def export(session: Session, *, user: User) -> list[dict]:
+    """Every notice held for the member, newest first, in the words they read."""
+    return [
+        {
+            "kind": view.kind,
+            "words": view.words,
+            "reason": view.reason,
+            "unread": view.unread,
+            "created": view.created_at.isoformat(),
+        }
+        for view in (_view(n, t, p) for n, t, p in _rows(session, user=user, before=None, size=None))
+    ]
