@@ -127,6 +127,15 @@ def test_a_reply_as_a_member_or_to_the_moderators_leaks_no_name_and_no_private_p
     assert "Secret-Name" not in page and f"A new reply in ‘{TITLE}’" in page
 
 
+def test_a_reply_first_sent_only_to_the_moderators_notifies_once_its_author_posts_it(session):
+    a, b = make_user(session, "Author-A"), make_user(session, "Reader-B")
+    thread = make_thread(session, a, title=TITLE)
+    private = _reply(session, thread, b, to_moderators=True)
+    assert _rows(session, a) == []
+    posting.publish(session, post=private, author=b)
+    assert [(n.kind, n.count, n.post_id) for n in _rows(session, a)] == [("reply", 1, private.id)]
+
+
 # --- the author's post hidden, removed, restored; the reporters' outcome -----------------------
 
 
@@ -245,6 +254,18 @@ def test_answers_from_the_moderators_are_one_notice_that_leads_to_talk(session, 
     assert item["data-kind"] == "team_answer" and "wrote to you 2 times" in item.get_text()
     assert item.select_one("a")["href"] == "/talk" and "Mod-Willow" not in item.get_text()
     assert _rows(session, mod) == [] and conversations.unread_count(session, member_id=member.id) == 2
+    fern.get("/talk")  # reading the messages themselves reads their notice too
+    assert _header(fern) == "Notices" and not _rows(session, member)[0].unread
+
+
+def test_reading_talk_first_reads_the_notice_and_the_header_says_so_at_once(session, browsers):
+    member = make_user(session, "Quiet-Fern")
+    mod = make_moderator(session, "Mod-Willow")
+    conversation = talk.member_writes(session, member=member, body="Hello?")
+    talk.team_answers(session, conversation_id=conversation.id, moderator=mod, body="Hello, we are here.")
+    fern = browsers("Quiet-Fern")
+    assert _header(fern, "/talk") == "Notices"
+    assert _user(session, "Quiet-Fern").notices_unread == 0
 
 
 def test_reaching_out_to_an_author_is_a_notice_too(session, author, mod):

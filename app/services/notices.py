@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, not_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import Mute, Notice, Post, PostStatus, Thread, User, utcnow
 from app.services import reading
@@ -300,13 +301,32 @@ def seen_page(session: Session, *, user: User, before: int | None = None) -> Not
             .where(Notice.unread, or_(*(and_(Notice.id == i, Notice.count == c) for i, c in unread)))
             .values(unread=False)
         ).rowcount
-        if marked:
-            session.execute(
-                update(User).where(User.id == user.id).values(notices_unread=User.notices_unread - marked)
-            )
+        _lower_count(session, user=user, marked=marked)
         session.commit()
-        page.unread = max(user.notices_unread - marked, 0)
+        page.unread = user.notices_unread
     return page
+
+
+def _lower_count(session: Session, *, user: User, marked: int) -> None:
+    """The counter follows the rows just marked read, in SQL; the loaded user is told without a write."""
+    if marked:
+        session.execute(
+            update(User).where(User.id == user.id).values(notices_unread=User.notices_unread - marked)
+        )
+        set_committed_value(user, "notices_unread", max(user.notices_unread - marked, 0))
+
+
+def seen_group(session: Session, *, user: User, group_key: str) -> None:
+    """The member read what a grouped notice points to (their /talk): it is read too. The caller
+    commits; nothing is sent when nothing is unread (the count is on the loaded user row)."""
+    if not user.notices_unread:
+        return
+    marked = session.execute(
+        update(Notice)
+        .where(Notice.user_id == user.id, Notice.group_key == group_key, Notice.unread)
+        .values(unread=False)
+    ).rowcount
+    _lower_count(session, user=user, marked=marked)
 
 
 def save_kinds(session: Session, *, user: User, wanted: Collection[str]) -> set[str]:

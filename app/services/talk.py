@@ -24,13 +24,15 @@ MAX_MESSAGE = text.MAX_BODY  # capped like posts: rendering cost grows with leng
 
 
 def read_by_member(session: Session, *, member: User) -> Talk:
-    """member_talk, then the team's messages count as read (their own short write, after the read)."""
+    """member_talk, then the team's messages and their notice count as read (a short write after)."""
     talk = conversations.member_talk(session, member=member)
     session.commit()  # end the read before writing, so SQLite never upgrades a stale read to a write
     if talk.conversation is not None and talk.conversation.member_unread:
         session.execute(
             update(Conversation).where(Conversation.member_id == member.id).values(member_unread=0)
         )
+        # The notice of these messages is read with them (member.notices_unread follows).
+        notices.seen_group(session, user=member, group_key=notices.TALK_GROUP)
         session.commit()
     return talk
 
