@@ -388,12 +388,17 @@ def test_notices_are_in_the_export_in_the_words_the_member_reads(client, session
     join_via_http(client, "Author-A")
     a = _user(session, "Author-A")
     thread = make_thread(session, a, title=TITLE)
-    _reply(session, thread, make_user(session))
-    data = client.get("/me/export").json()["notices"]
+    _reply(session, thread, make_user(session, "Replier-Name"))
+    notices.notify(session, user_id=a.id, kind="report_outcome", thread_id=thread.id, outcome="kept")
+    session.commit()
+    response = client.get("/me/export")
+    data = response.json()["notices"]
     assert data["turned_off"] == []
     assert [(n["kind"], n["words"], n["unread"]) for n in data["notices"]] == [
-        ("reply", f"A new reply in ‘{TITLE}’", True)
+        ("report_outcome", f"A moderator reviewed the post you reported in ‘{TITLE}’ and kept it up.", True),
+        ("reply", f"A new reply in ‘{TITLE}’", True),
     ]
+    assert "Replier-Name" not in response.text
 
 
 def test_notices_are_erased_with_the_account_and_erased_titles_leave_them(client, session):

@@ -90,7 +90,7 @@ def decide(
     )
 
 
-# What the author is told of each decision, and the reporters' outcome (notices.REPORT_OUTCOMES).
+# What the author is told of each decision, and the reporters' outcome (notice_list.REPORT_OUTCOMES).
 AUTHOR_NOTICE = {
     "hide": "post_hidden",
     "remove": "post_removed",

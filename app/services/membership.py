@@ -30,6 +30,7 @@ from app.services import (
     erasure,
     milestones,
     muting,
+    notice_list,
     notices,
     posting,
     pseudonyms,
@@ -188,7 +189,7 @@ def _conversations(session: Session, user: User) -> list[dict[str, Any]]:
 
 def _notices(session: Session, user: User) -> dict[str, Any]:
     off = sorted(notices.off_kinds(user))
-    return {"turned_off": off, "notices": notices.export(session, user=user)}
+    return {"turned_off": off, "notices": notice_list.export(session, user=user)}
 
 
 # Each part of the export, in the order it is written; a new table adds its reader here.
