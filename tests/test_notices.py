@@ -414,3 +414,39 @@ def test_notices_are_erased_with_the_account_and_erased_titles_leave_them(client
     assert client.post("/me/delete", data={"passphrase": PASSPHRASE, "csrf_token": token}).status_code == 303
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Notice).where(Notice.user_id == a.id)) == 0
+
+
+def test_reports_and_a_decision_made_with_htmx_and_an_answer_without_js_each_bring_their_notice(
+    session, browsers
+):
+    author = make_user(session, "Author-A")
+    make_moderator(session, "Mod-Willow")
+    post = opening_post(session, make_thread(session, author, title=TITLE))
+    for i in range(3):
+        make_user(session, f"Reporter-{i}")
+    session.commit()
+    for i in range(3):
+        reporter = browsers(f"Reporter-{i}")
+        token = csrf_of(reporter, f"/t/{post.thread_id}")
+        sent = reporter.post(f"/p/{post.id}/report", data={"reason": "unkind"}, headers=htmx(token))
+        assert sent.status_code == 200
+    assert [kind for kind, _ in _notices(browsers("Author-A"))] == ["post_hidden"]
+
+    moderator = browsers("Mod-Willow")
+    first = session.scalar(select(reporting.Report.id).where(reporting.Report.post_id == post.id))
+    session.commit()
+    decided = moderator.post(
+        f"/mod/reports/{first}", data={"action": "remove"}, headers=htmx(csrf_of(moderator, "/mod"))
+    )
+    assert decided.status_code == 200
+    assert [kind for kind, _ in _notices(browsers("Reporter-1"))] == ["report_outcome"]
+
+    conversation = talk.reach_out(
+        session, post_id=str(post.id), moderator=_user(session, "Mod-Willow"), body="Hi."
+    )
+    path = f"/mod/talk/{conversation.id}"
+    answered = moderator.post(path, data={"body": "We are here.", "csrf_token": csrf_of(moderator, path)})
+    assert answered.status_code == 303
+    shown = _notices(browsers("Author-A"))
+    assert [kind for kind, _ in shown] == ["team_answer", "post_removed", "post_hidden"]
+    assert "wrote to you 2 times" in shown[0][1]
