@@ -14,6 +14,7 @@ from app.routes import (
     milestones,
     moderation,
     muting,
+    notices,
     pages,
     reactions,
     reader_settings,
@@ -81,6 +82,7 @@ ROUTERS = (
     search,
     muting,
     talk,
+    notices,
 )
 
 

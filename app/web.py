@@ -21,6 +21,7 @@ from app.services import (
     content_notes,
     crisis_resources,
     moderation_actions,
+    notices,
     reactions,
     reading,
     reporting,
@@ -81,6 +82,7 @@ templates.env.globals["former_member"] = FORMER_MEMBER
 templates.env.globals["kept_labels"] = KEPT_FIELDS
 templates.env.globals["note_kinds"] = content_notes.KINDS
 templates.env.globals["note_choice_words"] = content_notes.CHOICES
+templates.env.globals["notice_kinds"] = notices.KINDS
 # Every page's header and compose forms read the lines, loaded once at start (create_app).
 templates.env.globals["crisis_resources"] = crisis_resources.current
 
@@ -120,6 +122,7 @@ def render(
         "csrf_token": getattr(request.state, "csrf", ""),
         "open_reports": getattr(request.state, "open_reports", None),
         "talk_unread": getattr(request.state, "talk_unread", None),
+        "notices_unread": getattr(request.state, "notices_unread", None),
         "path_for": lambda name, **kw: path_for(request, name, **kw),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": utcnow(),

@@ -57,6 +57,27 @@ def test_a_session_started_on_one_process_is_valid_on_the_other(servers, session
     assert "Written on b." in on_a.get(f"/t/{thread.id}").text
 
 
+def test_a_reply_made_on_one_process_shows_in_the_header_count_on_the_other(servers, session):
+    a, b = servers
+    make_user(session, "Quiet-Harbour")
+    make_user(session, "Kind-Reply")
+    author = _signed_in(b, "Quiet-Harbour")
+    thread = make_thread(session, session.scalar(select(User).where(User.pseudonym == "Quiet-Harbour")))
+    session.commit()
+
+    def count() -> str:
+        return " ".join(by_id(author.get("/guidelines").text, "notices-link").get_text().split())
+
+    assert count() == "Notices"
+    replier = _signed_in(a, "Kind-Reply")
+    for body in ("First, on a.", "Second, on a."):
+        answer = replier.post(f"/t/{thread.id}/reply", data={"body": body, "csrf_token": csrf_of(replier)})
+        assert answer.status_code == 303
+        assert count() == "Notices (1)", "two replies, one grouped notice, seen by every worker of b"
+    assert "2 new replies in" in author.get("/me/notifications").text
+    assert count() == "Notices"
+
+
 def _react(server: LiveServer, cookies: dict, token: str, post_id: int, kind: str, gate: threading.Barrier):
     with server.client(cookies=cookies) as client:
         gate.wait()

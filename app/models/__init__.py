@@ -6,6 +6,7 @@ from app.models.forum import Category, Post, PostStatus, Thread
 from app.models.history import PostVersion
 from app.models.moderation import ModAction, Report, ReportStatus
 from app.models.mute import Mute
+from app.models.notice import Notice
 from app.models.reaction import Reaction, ReactionKind
 from app.models.reading_state import ReadMarker
 from app.models.talk import Conversation, ConversationStatus, TalkMessage
@@ -22,6 +23,7 @@ __all__ = [
     "LoginSession",
     "ModAction",
     "Mute",
+    "Notice",
     "Post",
     "PostStatus",
     "PostVersion",

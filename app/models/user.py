@@ -65,6 +65,13 @@ class User(SQLModel, table=True):
         default="", sa_column=Column(String(200), nullable=False, default="", server_default="")
     )
 
+    # Unread notices, kept equal to the notice rows in the same transaction (services/notices): the
+    # header's quiet count costs no query. `notices_off`: the kinds the member turned off ("reply,...").
+    notices_unread: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    notices_off: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, default="", server_default="")
+    )
+
     @property
     def is_moderator(self) -> bool:
         return is_moderator_role(self.role)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, SessionDep
-from app.services import content_notes, muting
+from app.services import content_notes, muting, notices
 from app.web import FormSpec, after_action, keep_form, path_for, render, wants_fragment
 
 router = APIRouter()
@@ -31,6 +31,8 @@ def show(request: Request, session: SessionDep, user: CurrentUser, done: str = "
         "choices": content_notes.choices_of(user),
         "saved": SAVED if done == "saved" else "",
         "mutes": muting.mutes_of(session, user=user),
+        "notices_off": notices.off_kinds(user),
+        "notice_saved": notices.SAVED if done == "notices" else "",
     }
     return render(request, "pages/settings.html", ctx)
 

@@ -26,7 +26,8 @@ REACH_OUT_FORM = FormSpec(
 def show(request: Request, session: SessionDep, member: CurrentUser) -> Response:
     view = talk.read_by_member(session, member=member)
     # Everything is shown on this page, so nothing is unread any more (the header was counted before).
-    return render(request, "pages/talk.html", {"talk": view, "talk_unread": 0})
+    ctx = {"talk": view, "talk_unread": 0, "notices_unread": member.notices_unread}
+    return render(request, "pages/talk.html", ctx)
 
 
 @router.post("/talk", name="talk:write", dependencies=[CSRF])

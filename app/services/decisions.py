@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from app.models import Post, PostStatus, Report, ReportStatus, Role, User, utcnow
-from app.services import claims, moderation_log, standing, timewords
+from app.services import claims, moderation_log, notices, standing, timewords
 from app.services.moderation_actions import ACTIONS, Action
 from app.services.reporting import LABELS
 
@@ -61,10 +61,12 @@ def decide(
     reason = _clean_reason(reason)
     pause_days = _days(days) if action == "suspend" else 0
     post = _locked_post(session, post_id)
+    was = post.status
     try:
-        reported_as = _close_reports(
+        closed = _close_reports(
             session, report_id=report_id, post=post, moderator=moderator, action=action, now=now
         )
+        reported_as = [r for r, _ in closed]
         case = _Case(post, moderator, ACTIONS[action], reason, reported_as, pause_days, now)
         log_reason, until = step(case)
         claims.end(session, post_id=post.id)  # decided: nobody holds the item any more
@@ -73,6 +75,9 @@ def decide(
         raise
     moderation_log.record(
         session, moderator=moderator, action=action, post=post, target=post.author, reason=log_reason, now=now
+    )
+    _tell(
+        session, post=post, was=was, action=action, reporter_ids=[r for _, r in closed], moderator=moderator
     )
     session.commit()
     return Decision(
@@ -85,24 +90,61 @@ def decide(
     )
 
 
+# What the author is told of each decision, and the reporters' outcome (notice_list.REPORT_OUTCOMES).
+AUTHOR_NOTICE = {
+    "hide": "post_hidden",
+    "remove": "post_removed",
+    "suspend": "post_removed",
+    "restore": "post_restored",
+}
+REPORT_OUTCOME = {
+    "hide": "hidden",
+    "remove": "removed",
+    "suspend": "removed",
+    "restore": "kept",
+    "dismiss": "kept",
+}
+
+
+def _tell(session: Session, *, post: Post, was: str, action: str, reporter_ids, moderator: User) -> None:
+    """Notices of a decision, in its transaction: the author (dismissing reports on a post nobody hid
+    tells them nothing), and each reporter. Never the moderator's name, never a reporter's."""
+    now = utcnow()
+    kind = AUTHOR_NOTICE.get(action)
+    if action == "dismiss" and was == PostStatus.hidden_pending_review and post.status == PostStatus.visible:
+        kind = "post_restored"
+    if kind and was != PostStatus.moderators_only:
+        notices.to_author(session, post=post, kind=kind, actor_id=moderator.id, now=now)
+    notices.report_outcome(
+        session,
+        post=post,
+        reporter_ids=reporter_ids,
+        moderator=moderator,
+        outcome=REPORT_OUTCOME[action],
+        now=now,
+    )
+
+
 def _close_reports(
     session: Session, *, report_id: int, post: Post, moderator: User, action: str, now: datetime
-) -> list[str]:
+) -> list[tuple[str, int | None]]:
     """The one guarded UPDATE: it closes the post's open reports only while this one is still open.
 
-    A second moderator (or a second click) finds nothing open and gets 409. Answers the closed reasons.
+    A second moderator (or a second click) finds nothing open and gets 409. Answers the closed
+    reports' (reason, reporter id).
     """
     this = aliased(Report)
     still_open = select(this.id).where(this.id == report_id, this.status == ReportStatus.open).exists()
-    reasons = list(
-        session.scalars(
+    reasons = [
+        (reason, reporter)
+        for reason, reporter in session.execute(
             update(Report)
             .where(Report.post_id == post.id, Report.status == ReportStatus.open, still_open)
             .values(status=ACTIONS[action].report_status, resolved_by_id=moderator.id, resolved_at=now)
-            .returning(Report.reason)
+            .returning(Report.reason, Report.reporter_id)
             .execution_options(synchronize_session="fetch")  # reports already loaded see their new status
         )
-    )
+    ]
     if not reasons:
         raise Conflict(STALE)
     return reasons
@@ -224,15 +266,18 @@ def restore_post(session: Session, *, post: Post, moderator: User, reason: str =
     if post.status not in HIDDEN:
         session.rollback()
         raise Conflict("This post is not hidden (another moderator may have handled it).")
-    session.execute(
+    reporters = session.scalars(
         update(Report)
         .where(Report.post_id == post.id, Report.status == ReportStatus.open)
         .values(status=ReportStatus.dismissed, resolved_by_id=moderator.id, resolved_at=now)
-    )
+        .returning(Report.reporter_id)
+    ).all()
     claims.end(session, post_id=post.id)
+    was = post.status
     _set_status(post, PostStatus.visible)
     moderation_log.record(
         session, moderator=moderator, action="restore", post=post, target=post.author, reason=reason, now=now
     )
+    _tell(session, post=post, was=was, action="restore", reporter_ids=reporters, moderator=moderator)
     session.commit()
     return post

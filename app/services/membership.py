@@ -12,6 +12,7 @@ from app.models import (
     Claim,
     Conversation,
     Mute,
+    Notice,
     Post,
     PostVersion,
     Reaction,
@@ -29,6 +30,8 @@ from app.services import (
     erasure,
     milestones,
     muting,
+    notice_list,
+    notices,
     own_reports,
     posting,
     pseudonyms,
@@ -199,6 +202,11 @@ def _conversations(session: Session, user: User) -> list[dict[str, Any]]:
     return conversations.export(session, member=user)
 
 
+def _notices(session: Session, user: User) -> dict[str, Any]:
+    off = sorted(notices.off_kinds(user))
+    return {"turned_off": off, "notices": notice_list.export(session, user=user)}
+
+
 # Each part of the export, in the order it is written; a new table adds its reader here.
 SECTIONS = {
     "account": _account,
@@ -214,6 +222,7 @@ SECTIONS = {
     "mutes": _mutes,
     "earlier_versions_of_posts": _earlier_versions,
     "conversations_with_moderators": _conversations,
+    "notices": _notices,
 }
 
 
@@ -242,6 +251,8 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     theirs = select(Conversation.id).where(Conversation.member_id == user.id)
     session.execute(delete(TalkMessage).where(TalkMessage.conversation_id.in_(theirs)))
     session.execute(delete(Conversation).where(Conversation.member_id == user.id))
+    # Their notices (the key cascades too; said here so the erasure reads whole).
+    session.execute(delete(Notice).where(Notice.user_id == user.id))
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, PostVersion, Thread, User, utcnow
-from app.services import content_notes, erasure, reporting, standing, text
+from app.services import content_notes, erasure, notices, reporting, standing, text
 
 TITLE_MIN, TITLE_MAX = 3, 150
 NOTE_MAX = 120
@@ -160,6 +160,8 @@ def reply(
         draft, thread_id=thread.id, author=author, position=position, now=now, status=PostStatus.visible
     )
     session.add(post)
+    session.flush()
+    notices.new_reply(session, post=post, now=now)
     session.commit()
     post.author = author
     return post
@@ -223,6 +225,9 @@ def publish(session: Session, *, post: Post, author: User) -> Post:
         post.position = position
     post.status = PostStatus.visible
     post.created_at = now
+    if post.position > 0:  # now a reply like any other: the thread's members hear of it
+        session.flush()
+        notices.new_reply(session, post=post, now=now)
     session.commit()
     return post
 

@@ -15,7 +15,7 @@ from app import db
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed
 from app.models import Post, PostStatus, Report, ReportStatus, User, utcnow
-from app.services import moderation_log, standing
+from app.services import moderation_log, notices, standing
 from app.services.moderation_actions import AUTO_HIDE
 
 NOTE_MAX = 1000
@@ -166,5 +166,9 @@ def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, n
         target=session.get(User, post.author_id) if post.author_id else None,
         reason="Reported by a moderator" if by_moderator else f"Reported by {reporters} members",
         now=now,
+    )
+    # The author is told it is hidden, never by whom or by how many.
+    notices.to_author(
+        session, post=post, kind="post_hidden", actor_id=reporter.id, outcome="reports", now=now
     )
     return True

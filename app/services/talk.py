@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Conversation, ConversationStatus, Post, Report, ReportStatus, TalkMessage, User, utcnow
-from app.services import conversations, moderation_log, standing, text
+from app.services import conversations, moderation_log, notices, standing, text
 from app.services.conversations import Talk
 from app.services.moderation_actions import TALK_ANSWER, TALK_CLOSE, TALK_MEMBER, TALK_REACH_OUT
 from app.services.reporting import AT_RISK
@@ -24,13 +24,15 @@ MAX_MESSAGE = text.MAX_BODY  # capped like posts: rendering cost grows with leng
 
 
 def read_by_member(session: Session, *, member: User) -> Talk:
-    """member_talk, then the team's messages count as read (their own short write, after the read)."""
+    """member_talk, then the team's messages and their notice count as read (a short write after)."""
     talk = conversations.member_talk(session, member=member)
     session.commit()  # end the read before writing, so SQLite never upgrades a stale read to a write
     if talk.conversation is not None and talk.conversation.member_unread:
         session.execute(
             update(Conversation).where(Conversation.member_id == member.id).values(member_unread=0)
         )
+        # The notice of these messages is read with them (member.notices_unread follows).
+        notices.seen_group(session, user=member, group_key=notices.TALK_GROUP)
         session.commit()
     return talk
 
@@ -85,6 +87,18 @@ def _add(session: Session, conversation: Conversation, *, body: str, author: Use
     )
 
 
+def _tell_member(session: Session, *, member_id: int, moderator: User, now: datetime) -> None:
+    """A notice grouped per member while unread ("The moderators wrote to you 2 times"); never who."""
+    notices.notify(
+        session,
+        user_id=member_id,
+        kind="team_answer",
+        actor_id=moderator.id,
+        group_key=notices.TALK_GROUP,
+        now=now,
+    )
+
+
 def member_writes(session: Session, *, member: User, body: str, soon: bool = False) -> Conversation:
     """A member's message to the team, with its log note; one transaction. Paused members may write."""
     body = _clean(body)
@@ -112,6 +126,7 @@ def team_answers(session: Session, *, conversation_id: int, moderator: User, bod
     moderation_log.record(
         session, action=TALK_ANSWER, moderator=moderator, target=conversation.member, now=now
     )
+    _tell_member(session, member_id=conversation.member_id, moderator=moderator, now=now)
     session.commit()
     return conversations.team_talk(session, conversation_id)
 
@@ -139,6 +154,7 @@ def reach_out(session: Session, *, post_id: str, moderator: User, body: str) -> 
     moderation_log.record(
         session, action=TALK_REACH_OUT, moderator=moderator, post=post, target=post.author, now=now
     )
+    _tell_member(session, member_id=post.author_id, moderator=moderator, now=now)
     session.commit()
     return conversation
 

@@ -198,6 +198,7 @@ PAGE_KINDS = {
     "milestones": ("reader", "/me/milestones"),
     "milestones-with-errors": ("reader", _milestones_error),
     "settings": ("reader", "/me/settings"),
+    "notices": ("reader", "/me/notifications"),  # the moderators' answer on /talk is one
     "guidelines": ("guest", "/guidelines"),
     "help": ("guest", "/help"),
     "error-404": ("guest", "/t/999999"),
