@@ -11,6 +11,7 @@ from app.deps import identify
 from app.errors import DomainError
 from app.routes import (
     accounts,
+    appeals,
     milestones,
     moderation,
     muting,
@@ -81,6 +82,7 @@ ROUTERS = (
     search,
     muting,
     talk,
+    appeals,
 )
 
 
