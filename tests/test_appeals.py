@@ -404,3 +404,34 @@ def test_the_queue_reads_appeals_in_a_fixed_number_of_queries(session, author, m
         appeals.appeal_post(session, post=load(Post, post.id), author=author, note=f"Appeal {n}")
     assert queries.count(lambda: willow.get("/mod")) == one_appeal
     assert len(parse(willow.get("/mod").text).select("section.appeal-item")) == 5
+
+
+def test_an_edit_after_a_moderators_hide_shows_in_the_appeal(session, author, mod):
+    post = decided_post(session, author, mod, action="hide")
+    session.refresh(post)
+    posting.edit(session, post=post, author=author, body="Softer words now")
+    appeals.appeal_post(session, post=load(Post, post.id), author=author, note="I changed it")
+    [item] = moderation_queue.queue(session, moderator_id=mod.id).appeals
+    assert item.edited_after and "Softer words now" in item.body_html
+    assert load(Post, post.id).status == PostStatus.hidden
+
+
+def test_the_authors_thread_page_and_own_page_read_appeals_in_a_fixed_number_of_queries(
+    session, author, mod, browsers
+):
+    writer = browsers("Author-Two")
+    post = decided_post(session, author, mod, title="Counted")
+    thread = load(Post, post.id).thread_id
+    appeals.appeal_post(session, post=load(Post, post.id), author=author, note="One")
+    one_thread = queries.count(lambda: writer.get(f"/t/{thread}"))
+    one_me = queries.count(lambda: writer.get("/me"))
+    opened = posting.get_thread(session, thread)
+    session.commit()  # end the test's read: a write after it needs a fresh snapshot (WAL)
+    for n in range(3):
+        reply = posting.reply(session, thread=opened, author=author, body=f"R {n}")
+        found = report(session, reply, make_user(session), reason="spam").report
+        decisions.decide(session, report_id=found.id, moderator=mod, action="remove")
+        appeals.appeal_post(session, post=load(Post, reply.id), author=author, note=f"Appeal {n}")
+    assert queries.count(lambda: writer.get(f"/t/{thread}")) == one_thread
+    assert queries.count(lambda: writer.get("/me")) == one_me
+    assert len(parse(writer.get("/me").text).select("#appeals li")) == 4

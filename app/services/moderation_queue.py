@@ -275,6 +275,7 @@ class AppealItem:
     decided_at: datetime
     why_not: str  # why this moderator may not decide it ("" if they may)
     outcome_reason: str = ""
+    edited_after: bool = False  # the author edited the post after the decision (it stayed hidden)
 
     @property
     def outcomes(self) -> list[tuple[str, str]]:
@@ -342,4 +343,5 @@ def _appeal(
             decided_by=action.moderator_id, moderator_id=moderator_id, active=active
         ),
         outcome_reason=appeal.outcome_reason,
+        edited_after=bool(shown and post.edited_at and post.edited_at > action.created_at),
     )
