@@ -63,6 +63,8 @@ def test_the_authors_edit_of_a_hidden_post_outside_the_window_keeps_it_hidden_an
     page = writer.get(thread_path(post)).text
     assert "Reports have hidden it from readers" in text_of(page, f"p{post.id}")
     assert one(by_id(page, f"p{post.id}"), "a[href$='/edit']")
+    form = writer.get(f"/p/{post.id}/edit")
+    assert form.status_code == 200 and "stays hidden until a moderator decides" in form.text
     token = csrf_of(writer, f"/p/{post.id}/edit")
     r = writer.post(f"/p/{post.id}/edit", data={"body": "My answer to the reports", "csrf_token": token})
 
