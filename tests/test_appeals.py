@@ -6,10 +6,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app import db
 from app.models import Appeal, AppealStatus, ModAction, Post, PostStatus, User, utcnow
 from app.services import appeals, decisions, membership, moderation_queue, posting
 from tests import queries
-from tests.factories import PASSPHRASE, load, make_moderator, make_thread, make_user, opening_post, report
+from tests.factories import (
+    PASSPHRASE,
+    at_once,
+    load,
+    make_moderator,
+    make_thread,
+    make_user,
+    opening_post,
+    report,
+)
 from tests.html import by_id, one, parse, root, text_of
 from tests.http import csrf_of, htmx
 
@@ -437,3 +447,32 @@ def test_the_authors_thread_page_and_own_page_read_appeals_in_a_fixed_number_of_
     assert queries.count(lambda: writer.get(f"/t/{thread}")) == one_thread
     assert queries.count(lambda: writer.get("/me")) == one_me
     assert len(parse(writer.get("/me").text).select("#appeals li")) == 4
+
+
+def test_an_appeal_of_an_erased_moderators_decision_may_be_decided_by_any_moderator(session, author, mod):
+    birch = make_moderator(session, "Mod-Birch")
+    post = decided_post(session, author, birch)
+    appeals.appeal_post(session, post=load(Post, post.id), author=author, note="Look")
+    membership.erase(session, user=load(User, birch.id), passphrase=PASSPHRASE, erase_posts=False)
+    [item] = moderation_queue.queue(session, moderator_id=mod.id).appeals
+    assert item.decided_by == "Mod-Birch" and item.why_not == ""  # the log keeps the name
+    appeals.decide(session, appeal_id=item.id, moderator=mod, outcome="uphold", reason="Stands")
+    assert appeal_of(session, post.id).status == AppealStatus.upheld
+
+
+def test_two_appeals_of_one_decision_at_once_make_one_and_a_409(database_url, session, author, mod):
+    post = decided_post(session, author, mod)
+    session.commit()
+
+    def send(words):
+        def run():
+            with db.new_session(write=True) as s:
+                return appeals.appeal_post(
+                    s, post=s.get(Post, post.id), author=s.get(User, author.id), note=words
+                )
+
+        return run
+
+    outcomes = at_once(send("One"), send("Two"))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Appeal", "Conflict"]
+    assert len(session.scalars(select(Appeal.id)).all()) == 1
