@@ -476,3 +476,16 @@ def test_two_appeals_of_one_decision_at_once_make_one_and_a_409(database_url, se
     outcomes = at_once(send("One"), send("Two"))
     assert sorted(type(o).__name__ for o in outcomes) == ["Appeal", "Conflict"]
     assert len(session.scalars(select(Appeal.id)).all()) == 1
+
+
+def test_mod_shows_urgent_reports_first_then_appeals_then_the_other_reports(session, author, mod, browsers):
+    decided = decided_post(session, author, mod, title="Decided")
+    appeals.appeal_post(session, post=load(Post, decided.id), author=author, note="Look")
+    urgent = opening_post(session, make_thread(session, author, title="At risk"))
+    report(session, urgent, make_user(session), reason="at_risk")
+    plain = opening_post(session, make_thread(session, author, title="Plain"))
+    report(session, plain, make_user(session), reason="spam")
+    session.commit()
+    page = parse(browsers("Mod-Willow").get("/mod").text)
+    order = [t["id"] for t in page.select("section.report-group, section#appeals")]
+    assert order == [f"report-group-p{urgent.id}", "appeals", f"report-group-p{plain.id}"]
