@@ -11,6 +11,7 @@ from app.deps import identify
 from app.errors import DomainError
 from app.routes import (
     accounts,
+    appeals,
     milestones,
     moderation,
     muting,
@@ -83,6 +84,7 @@ ROUTERS = (
     muting,
     talk,
     notices,
+    appeals,
 )
 
 

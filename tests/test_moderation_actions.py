@@ -9,6 +9,7 @@ from app.models import FORMER_MEMBER, ModAction, Post, PostStatus, Report, Repor
 from app.services import decisions, thread_tools
 from app.services.moderation_actions import (
     ACTIONS,
+    APPEAL_LOGGED,
     AUTO_HIDE,
     CLAIM_LOGGED,
     LOGGED,
@@ -43,6 +44,7 @@ def test_every_action_has_its_words_its_step_and_a_place_in_the_log():
     assert set(decisions.STEPS) == set(ACTIONS)
     assert {a for pair in THREAD_FLAGS.values() for a in pair} == set(THREAD_LOGGED)
     logged = set(ACTIONS) | set(THREAD_LOGGED) | {AUTO_HIDE} | set(CLAIM_LOGGED) | set(TALK_LOGGED)
+    logged |= set(APPEAL_LOGGED)
     assert set(LOGGED) == logged
     for status in (PostStatus.visible, PostStatus.hidden_pending_review):
         offered = choices(status)

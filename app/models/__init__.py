@@ -1,5 +1,6 @@
 """All tables, imported together so the metadata is complete (Alembic reads it)."""
 
+from app.models.appeal import Appeal, AppealStatus
 from app.models.base import metadata, utcnow
 from app.models.claim import CLAIM_LEVELS, Claim
 from app.models.forum import Category, Post, PostStatus, Thread
@@ -13,6 +14,8 @@ from app.models.talk import Conversation, ConversationStatus, TalkMessage
 from app.models.user import FORMER_MEMBER, HeldPseudonym, LoginSession, Role, User, is_moderator_role
 
 __all__ = [
+    "Appeal",
+    "AppealStatus",
     "CLAIM_LEVELS",
     "Claim",
     "FORMER_MEMBER",

@@ -21,7 +21,7 @@ DECISION_FORM = FormSpec(
 
 @router.get("/mod", name="mod:queue")
 def queue(request: Request, session: SessionDep, moderator: ModeratorUser, page: PageNumber = 1) -> Response:
-    queue = moderation_queue.queue(session, page=page)
+    queue = moderation_queue.queue(session, page=page, moderator_id=moderator.id)
     return render(request, "pages/mod_queue.html", {"queue": queue})
 
 

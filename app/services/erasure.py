@@ -12,7 +12,8 @@ with its posts), inside the caller's transaction. The copies:
   row's old version, and its index entries, until VACUUM prunes them; VACUUM makes the space
   reusable but does not zero it, so old bytes stay in the data files and WAL until
   overwritten (VACUUM FULL or REINDEX rewrite them). Nothing is done about that at run time;
-- post versions (the words each edit replaced, for moderators): deleted here, with the rest.
+- post versions (the words each edit replaced, for moderators): deleted here, with the rest;
+- appeal notes on these posts (the author's words about them): emptied; the appeal stays.
 """
 
 from collections.abc import Collection
@@ -20,7 +21,7 @@ from collections.abc import Collection
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Post, PostStatus, PostVersion, Report, Thread
+from app.models import Appeal, Post, PostStatus, PostVersion, Report, Thread
 
 ERASED_TITLE = "A thread whose first post was taken back"
 
@@ -34,6 +35,7 @@ def erase_words(session: Session, *, post_ids: Collection[int] | Select) -> None
     )
     session.execute(update(Report).where(Report.post_id.in_(ids)).values(snapshot="", snapshot_erased=True))
     session.execute(delete(PostVersion).where(PostVersion.post_id.in_(ids)))
+    session.execute(update(Appeal).where(Appeal.post_id.in_(ids)).values(note=""))
     session.execute(
         update(Post)
         .where(Post.id.in_(ids))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import (
+    Appeal,
     Claim,
     Conversation,
     Mute,
@@ -25,6 +26,7 @@ from app.models import (
 )
 from app.services import (
     accounts,
+    appeal_reads,
     content_notes,
     conversations,
     erasure,
@@ -58,12 +60,15 @@ class OwnPage:
     sent_to_moderators: list[Post]  # what only the moderators can read, with its thread
     reports: own_reports.OwnReports  # the reports they made, newest first, with what came of them
     done: str  # a confirmation of what was just done, or ""
+    appeals: list[appeal_reads.OwnAppeal]  # theirs, newest first, with the outcome
+    can_appeal_pause: bool  # paused, and the pause not appealed yet
 
 
 def own_page(session: Session, *, user: User, token: str | None, done: str = "") -> OwnPage:
     """Read-only; five queries (threads with their new-reply counts, their categories, sessions, posts
-    sent only to the moderators, the reports they made)."""
-    paused = user.suspended_until if user.is_suspended(utcnow()) else None
+    sent only to the moderators, the reports they made, appeals), and one more while paused."""
+    now = utcnow()
+    paused = user.suspended_until if user.is_suspended(now) else None
     return OwnPage(
         user=user,
         paused_until=paused,
@@ -73,6 +78,8 @@ def own_page(session: Session, *, user: User, token: str | None, done: str = "")
         sent_to_moderators=posting.sent_to_moderators(session, author=user),
         reports=own_reports.of(session, reporter=user),
         done=DONE.get(done, ""),
+        appeals=appeal_reads.own(session, user=user),
+        can_appeal_pause=appeal_reads.pause_appealable(session, user=user, now=now),
     )
 
 
@@ -198,6 +205,21 @@ def _earlier_versions(session: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _appeals(session: Session, user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": a.kind,
+            "post_id": a.post_id,
+            "note": a.note,
+            "status": a.status,
+            "outcome_reason": a.outcome_reason,
+            "created": _iso(a.created_at),
+            "decided": _iso(a.decided_at),
+        }
+        for a in appeal_reads.own(session, user=user)
+    ]
+
+
 def _conversations(session: Session, user: User) -> list[dict[str, Any]]:
     return conversations.export(session, member=user)
 
@@ -223,6 +245,7 @@ SECTIONS = {
     "earlier_versions_of_posts": _earlier_versions,
     "conversations_with_moderators": _conversations,
     "notices": _notices,
+    "appeals": _appeals,
 }
 
 
@@ -253,6 +276,9 @@ def erase(session: Session, *, user: User, passphrase: str, erase_posts: bool) -
     session.execute(delete(Conversation).where(Conversation.member_id == user.id))
     # Their notices (the key cascades too; said here so the erasure reads whole).
     session.execute(delete(Notice).where(Notice.user_id == user.id))
+    # Their appeals go with them (the log keeps what moderators decided). Appeals a moderator decided
+    # stay with their authors, `decided_by` emptied by SET NULL.
+    session.execute(delete(Appeal).where(Appeal.author_id == user.id))
     pseudonyms.hold(session, pseudonym=user.pseudonym)  # nobody can take the name and speak as them
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

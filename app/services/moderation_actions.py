@@ -76,12 +76,21 @@ TALK_LOGGED = {
     TALK_REACH_OUT: "reached out privately to",
     TALK_CLOSE: "closed the private conversation with",
 }
+# Appeals (services/appeals.py): the decisions an author may appeal, and the answers.
+APPEALABLE = ("hide", "remove", "suspend")
+APPEAL_UPHELD, APPEAL_OVERTURNED = "appeal_upheld", "appeal_overturned"
+APPEAL_OUTCOMES = {"uphold": "Uphold: keep the decision", "overturn": "Overturn: restore it"}
+APPEAL_LOGGED = {
+    APPEAL_UPHELD: "upheld, on appeal, the decision on",
+    APPEAL_OVERTURNED: "overturned, on appeal, the decision on",
+}
 LOGGED = {
     **{name: action.logged for name, action in ACTIONS.items()},
     AUTO_HIDE: "hid, pending review,",
     **THREAD_LOGGED,
     **CLAIM_LOGGED,
     **TALK_LOGGED,
+    **APPEAL_LOGGED,
 }
 
 

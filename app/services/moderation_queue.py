@@ -1,14 +1,27 @@
 """What moderators read: open reports grouped by post, urgent first, then oldest (a read model)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import NotFound
-from app.models import FORMER_MEMBER, Post, PostStatus, Report, ReportStatus, utcnow
+from app.models import (
+    FORMER_MEMBER,
+    Appeal,
+    AppealStatus,
+    ModAction,
+    Post,
+    PostStatus,
+    Report,
+    ReportStatus,
+    Thread,
+    User,
+    utcnow,
+)
+from app.services import appeals as appeals_service
 from app.services import claims, content_notes, moderation_actions, muting, reading, reporting, timewords
 from app.services.reporting import AT_RISK, LABELS
 
@@ -89,6 +102,7 @@ class QueuePage:
     page: int
     first: int  # the position in the whole queue of this page's first group
     next_cursor: int | None  # the `page` of the next page, if there is one
+    appeals: list["AppealItem"] = field(default_factory=list)  # open appeals, on the first page
 
 
 def open_report_count(session: Session) -> int:
@@ -99,7 +113,12 @@ def open_report_count(session: Session) -> int:
 
 
 def queue(
-    session: Session, *, now: datetime | None = None, size: int | None = None, page: int = 1
+    session: Session,
+    *,
+    now: datetime | None = None,
+    size: int | None = None,
+    page: int = 1,
+    moderator_id: int | None = None,
 ) -> QueuePage:
     """Open reports grouped by post: urgent first, then oldest first. A fixed number of queries.
 
@@ -120,9 +139,12 @@ def queue(
             .offset(skipped)
         )
     )
-    groups = _groups(session, post_ids[:size], now or utcnow())
+    now = now or utcnow()
+    groups = _groups(session, post_ids[:size], now)
     next_cursor = page + 1 if len(post_ids) > size else None
-    return QueuePage(groups, page, skipped + 1, next_cursor=next_cursor)
+    # Appeals sit on the first page, after the urgent groups; `moderator_id` decides who may answer.
+    waiting = appeals(session, moderator_id=moderator_id or 0, now=now) if page <= 1 else []
+    return QueuePage(groups, page, skipped + 1, next_cursor=next_cursor, appeals=waiting)
 
 
 def group_for_report(session: Session, report_id: int) -> ReportGroup:
@@ -228,4 +250,103 @@ def _group(
         waiting_since=since,
         waited=timewords.waited(since, now) if since else "",
         claim=claim if lines else None,
+    )
+
+
+# --- appeals: their own kind of item, above the report groups (urgent reports still first) -------
+
+
+@dataclass(frozen=True)
+class AppealItem:
+    """An appeal as moderators read it: the post, the decision appealed, who made it, the note."""
+
+    id: int
+    kind: str  # "post" or "account" (a paused member)
+    status: str
+    note: str
+    created_at: datetime
+    waited: str
+    author_name: str
+    author_paused_until: datetime | None
+    post_id: int | None
+    post_status: str
+    thread_id: int | None
+    thread_title: str
+    page_cursor: int | None
+    body_html: str
+    decision: str  # the log's words: "removed", "hid", "removed and paused the author of"
+    decision_reason: str
+    decided_by: str  # the moderator's name as logged, or "A former moderator"
+    decided_at: datetime
+    why_not: str  # why this moderator may not decide it ("" if they may)
+    outcome_reason: str = ""
+    edited_after: bool = False  # the author edited the post after the decision (it stayed hidden)
+
+    @property
+    def outcomes(self) -> list[tuple[str, str]]:
+        return list(moderation_actions.APPEAL_OUTCOMES.items())
+
+
+def _appeal_rows(session: Session, *where):
+    return session.execute(
+        select(Appeal, ModAction, Post, Thread.title, User.pseudonym, User.suspended_until)
+        .join(ModAction, ModAction.id == Appeal.mod_action_id)
+        .join(User, User.id == Appeal.author_id)
+        .outerjoin(Post, Post.id == Appeal.post_id)
+        .outerjoin(Thread, Thread.id == Post.thread_id)
+        .where(*where)
+        .order_by(Appeal.created_at, Appeal.id)
+    ).all()
+
+
+def appeals(session: Session, *, moderator_id: int, now: datetime | None = None) -> list[AppealItem]:
+    """Open appeals, oldest first: two queries whatever their number (none open: one)."""
+    now = now or utcnow()
+    rows = _appeal_rows(session, Appeal.status == AppealStatus.open)
+    return _appeal_items(session, rows, moderator_id, now)
+
+
+def appeal_item(session: Session, appeal_id: int, moderator_id: int) -> AppealItem:
+    """One appeal, open or decided (what HTMX swaps in after a decision, or an error)."""
+    rows = _appeal_rows(session, Appeal.id == appeal_id)
+    if not rows:
+        raise NotFound("That appeal does not exist.")
+    return _appeal_items(session, rows, moderator_id, utcnow())[0]
+
+
+def _appeal_items(session: Session, rows, moderator_id: int, now: datetime) -> list[AppealItem]:
+    if not rows:
+        return []
+    active = appeals_service.active_moderators(session, now=now)
+    return [_appeal(*row, moderator_id=moderator_id, active=active, now=now) for row in rows]
+
+
+def _appeal(
+    appeal: Appeal, action: ModAction, post, title, name, paused, *, moderator_id: int, active: int, now
+) -> AppealItem:
+    shown = post is not None and post.status != PostStatus.deleted
+    return AppealItem(
+        id=appeal.id,
+        kind=appeal.kind,
+        status=appeal.status,
+        note=appeal.note,
+        created_at=appeal.created_at,
+        waited=timewords.waited(appeal.created_at, now),
+        author_name=name,
+        author_paused_until=paused if paused and paused > now else None,
+        post_id=post.id if post else None,
+        post_status=post.status if post else PostStatus.deleted,
+        thread_id=post.thread_id if post else None,
+        thread_title=title or "",
+        page_cursor=reading.page_start_for(post.position) if post else None,
+        body_html=post.body_html if shown else "",
+        decision=moderation_actions.LOGGED.get(action.action, action.action),
+        decision_reason=action.reason,
+        decided_by=action.moderator_name or "A former moderator",
+        decided_at=action.created_at,
+        why_not=appeals_service.same_moderator_rule(
+            decided_by=action.moderator_id, moderator_id=moderator_id, active=active
+        ),
+        outcome_reason=appeal.outcome_reason,
+        edited_after=bool(shown and post.edited_at and post.edited_at > action.created_at),
     )

@@ -20,6 +20,11 @@ APPEAL_OUTCOMES = {
     "restored": "and showed it again.",
     "upheld": "and kept the decision.",
 }
+# An appeal of a pause is about the account, not one post.
+PAUSE_APPEAL_WORDS = {
+    "pause_lifted": "A moderator looked again at the pause on your account and lifted it.",
+    "pause_kept": "A moderator looked again at the pause on your account and kept it.",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ def words(kind: str, count: int, title: str | None, outcome: str) -> str:
         return "The moderators wrote to you." if count == 1 else f"The moderators wrote to you {count} times."
     if kind == "report_outcome":
         return f"A moderator reviewed the post you reported {where} and {REPORT_OUTCOMES.get(outcome, '')}"
+    if kind == "appeal_decided" and outcome in PAUSE_APPEAL_WORDS:
+        return PAUSE_APPEAL_WORDS[outcome]
     if kind == "appeal_decided":
         return f"A moderator looked again at your post {where} {APPEAL_OUTCOMES.get(outcome, '')}".strip()
     return "Something happened that concerns you."

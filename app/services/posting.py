@@ -255,9 +255,14 @@ def edit_window() -> timedelta:
     return timedelta(minutes=get_settings().edit_window_minutes)
 
 
+# Hidden from readers (by reports, or a moderator): the author may edit at any time, to answer the
+# reports; the post stays hidden until a moderator decides (an edit never changes the status).
+EDITABLE_WHILE_HIDDEN = (PostStatus.hidden_pending_review, PostStatus.hidden)
+
+
 def edit_open(post: Post, *, now: datetime) -> bool:
-    """Whether the author may still edit: inside the window after posting."""
-    return now < post.created_at + edit_window()
+    """Whether the author may still edit: inside the window after posting, or while it is hidden."""
+    return post.status in EDITABLE_WHILE_HIDDEN or now < post.created_at + edit_window()
 
 
 def ensure_editable(*, post: Post, author: User, now: datetime | None = None) -> None:
@@ -282,7 +287,9 @@ def edit(
     content_note_kinds: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Post:
-    """Inside the window only (409 after it); the replaced words are kept for moderators. One commit.
+    """Inside the window (409 after it), or while hidden; the replaced words are kept for moderators.
+
+    The status is never touched: a hidden post stays hidden until a moderator decides. One commit.
 
     An opening post's kinds follow onto its thread."""
     now = now or utcnow()

@@ -11,7 +11,7 @@ from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Mute, Post, PostStatus, Reaction, Thread, User, utcnow
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
-from app.services import content_notes, milestones, posting
+from app.services import appeal_reads, content_notes, milestones, posting
 from app.services.content_notes import Note
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -67,8 +67,14 @@ class PostView:
     muted: bool = False  # the reader muted its author: folded behind "You muted this member"
     can_edit: bool = False  # the reader wrote it and the edit window is open
     can_mute: bool = False  # offered to signed-in readers but the author (never on a named moderator)
+    # Only for the author of a post hidden or removed: they are told and may edit (while hidden) or
+    # appeal the moderator's decision; `appeal` is that decision and their appeal of it, if any.
+    own_hidden: bool = False
+    appeal: appeal_reads.PostAppeal | None = None
 
 
+# Statuses whose author is told on the post's placeholder (and offered an edit or an appeal).
+TOLD_AUTHOR = (PostStatus.hidden_pending_review, PostStatus.hidden, PostStatus.removed)
 # (author id, posted as a member) pairs the reader muted: a mute covers one of the two shapes.
 Muted = Collection[tuple[int | None, bool]]
 
@@ -82,13 +88,14 @@ def as_seen_by(
     today: date | None = None,
     muted: Muted = (),
     now: datetime | None = None,
+    appeal: appeal_reads.PostAppeal | None = None,
 ) -> PostView:
     """What of this post the reader is handed (moderators, too, read hidden posts in the queue only).
 
     `choices` are the reader's content-note choices, read once per page (content_notes.choices_of);
     `reveal` is the reader asking to read this one post once, whatever they chose; `today` gives
     the author's day-count badge, on thread pages only; `muted` folds the posts of members the
-    reader muted.
+    reader muted; `appeal`, the decision on the reader's own hidden or removed post (appeal_reads.on_posts).
     """
     visible = post.status == PostStatus.visible
     note = _note(post, reader=reader, choices=choices, reveal=reveal) if visible else content_notes.NO_NOTE
@@ -96,7 +103,9 @@ def as_seen_by(
     # The author of a hidden or removed post is told the moderator's reason; nobody else is.
     told = post.status in (PostStatus.hidden, PostStatus.removed)
     own = told and reader is not None and reader.id == post.author_id
-    can_edit, can_mute = _offers(post, reader=reader, now=now) if visible else (False, False)
+    own_hidden = post.status in TOLD_AUTHOR and reader is not None and reader.id == post.author_id
+    offered = visible or (own_hidden and post.status in posting.EDITABLE_WHILE_HIDDEN)
+    can_edit, can_mute = _offers(post, reader=reader, now=now) if offered else (False, False)
     return PostView(
         id=post.id,
         thread_id=post.thread_id,
@@ -119,6 +128,8 @@ def as_seen_by(
         muted=visible and (post.author_id, post.anonymous) in muted,
         can_edit=can_edit,
         can_mute=can_mute,
+        own_hidden=own_hidden,
+        appeal=appeal if own_hidden else None,
     )
 
 
@@ -340,13 +351,26 @@ def thread_posts(
     choices = content_notes.choices_of(reader)  # once for the page: the choices are on the user row
     opener_revealed = bool(posts) and posts[0].position == 0 and posts[0].id == reveal
     muted = muted_pairs(session, reader=reader)
+    decided = _own_decided(session, reader=reader, posts=posts)
     seen = {"reader": reader, "choices": choices, "today": today, "muted": muted, "now": now}
     return PostPage(
-        posts=[as_seen_by(p, reveal=p.id == reveal, **seen) for p in posts],
+        posts=[as_seen_by(p, reveal=p.id == reveal, appeal=decided.get(p.id), **seen) for p in posts],
         next_cursor=next_cursor,
         mine=pressed_by(session, reader=reader, posts=posts),
         title_note=content_notes.decide(thread.content_note_kinds, "", choices, reveal=opener_revealed),
     )
+
+
+def _own_decided(session: Session, *, reader: User | None, posts: list[Post]) -> dict:
+    """Decisions on the reader's own hidden or removed posts of the page: one query, only if any."""
+    if reader is None:
+        return {}
+    own = [
+        p.id
+        for p in posts
+        if p.author_id == reader.id and p.status in (PostStatus.hidden, PostStatus.removed)
+    ]
+    return appeal_reads.on_posts(session, author=reader, post_ids=own)
 
 
 def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> dict[int, set[str]]:
