@@ -186,17 +186,7 @@ def decide(session: Session, *, appeal_id: int, moderator: User, outcome: str, r
         reason=reason,
         now=now,
     )
-    notices.notify(
-        session,
-        user_id=appeal.author_id,
-        kind="appeal_decided",
-        actor_id=moderator.id,
-        thread_id=post.thread_id if post else None,
-        post_id=post.id if post else None,
-        outcome=_notice_outcome(appeal.kind, overturned=status == AppealStatus.overturned),
-        reason=reason,
-        now=now,
-    )
+    _tell_author(session, appeal, post=post, moderator=moderator, status=status, reason=reason, now=now)
     session.commit()
     session.refresh(appeal)
     return appeal
@@ -211,8 +201,23 @@ def _overturn(decision: ModAction, *, post: Post | None, author: User | None) ->
         author.suspended_until = None
 
 
-def _notice_outcome(kind: str, *, overturned: bool) -> str:
-    """What the author's notice says came of the appeal (notice_list.APPEAL_OUTCOMES)."""
-    if kind == "account":
-        return "pause_lifted" if overturned else "pause_kept"
-    return "restored" if overturned else "upheld"
+def _tell_author(
+    session: Session, appeal: Appeal, *, post: Post | None, moderator: User, status: str, reason: str, now
+) -> None:
+    """The outcome, as an in-app notice to the author (the moderator's reason, never their name)."""
+    overturned = status == AppealStatus.overturned
+    if appeal.kind == "account":
+        outcome = "pause_lifted" if overturned else "pause_kept"
+    else:
+        outcome = "restored" if overturned else "upheld"
+    notices.notify(
+        session,
+        user_id=appeal.author_id,
+        kind="appeal_decided",
+        actor_id=moderator.id,
+        thread_id=post.thread_id if post else None,
+        post_id=post.id if post else None,
+        outcome=outcome,
+        reason=reason,
+        now=now,
+    )

@@ -79,6 +79,10 @@ TOLD_AUTHOR = (PostStatus.hidden_pending_review, PostStatus.hidden, PostStatus.r
 Muted = Collection[tuple[int | None, bool]]
 
 
+# The stored encouragement counts a PostView carries, as the post has them.
+REACTION_COUNTS = ("hug_count", "strength_count", "thanks_count", "metoo_count", "celebrate_count")
+
+
 def as_seen_by(
     post: Post,
     *,
@@ -120,11 +124,7 @@ def as_seen_by(
         note=note,
         page_after=page_start_for(post.position),
         moderation_reason=post.moderation_reason if own else "",
-        hug_count=post.hug_count,
-        strength_count=post.strength_count,
-        thanks_count=post.thanks_count,
-        metoo_count=post.metoo_count,
-        celebrate_count=post.celebrate_count,
+        **{count: getattr(post, count) for count in REACTION_COUNTS},
         muted=visible and (post.author_id, post.anonymous) in muted,
         can_edit=can_edit,
         can_mute=can_mute,
