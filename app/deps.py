@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Path, Query, Request
 from sqlalchemy.orm import Session
@@ -14,6 +15,11 @@ from app.models import Post, Thread, User, is_moderator_role
 from app.security import csrf_for, csrf_ok, new_token
 from app.services import accounts, conversations, moderation_queue, posting, ratelimit
 from app.web import SESSION_COOKIE, VISITOR_COOKIE
+
+CSRF_REFUSED = (
+    "This form had expired or did not come from this site, so nothing was changed. "
+    "Please reload the page and try again."
+)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -68,17 +74,35 @@ def identify(request: Request, session: SessionDep) -> None:
     session.commit()
 
 
+# Fetch metadata a browser sends that says the form came from this site (or was typed in).
+SAME_SITE_FETCHES = frozenset({"same-origin", "same-site", "none"})
+
+
+def _from_elsewhere(request: Request) -> bool:
+    """The browser says the request began on another site (Sec-Fetch-Site, else Origin).
+
+    Neither header (old browsers, scripts, the test client): not refused here; the token decides.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in SAME_SITE_FETCHES
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    # "null" (a sandboxed frame, a file) and any other site are refused; the port counts.
+    return urlsplit(origin.strip()).netloc.lower() != request.headers.get("Host", "").lower()
+
+
 async def require_csrf(request: Request) -> None:
-    """Every POST carries a token bound to this session; without it nothing changes (403)."""
+    """Every POST comes from this site with a token bound to this session; else 403, nothing changes."""
+    if _from_elsewhere(request):
+        raise NotAllowed(CSRF_REFUSED)
     given = request.headers.get("X-CSRF-Token")
     if not given:
         form = await request.form()
         given = str(form.get("csrf_token") or "")
     if not csrf_ok(getattr(request.state, "csrf_binding", ""), given):
-        raise NotAllowed(
-            "This form had expired or did not come from this site, so nothing was changed. "
-            "Please reload the page and try again."
-        )
+        raise NotAllowed(CSRF_REFUSED)
 
 
 def client_key(request: Request) -> str:

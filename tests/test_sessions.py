@@ -318,3 +318,34 @@ def test_an_operator_can_let_search_engines_in(app, monkeypatch):
         r = c.get("/robots.txt")
     assert r.status_code == 200 and r.text == "User-agent: *\nAllow: /\n"
     assert "X-Robots-Tag" not in r.headers
+
+
+# --- signing out asks the browser to forget this site ---------------------------------------------
+
+CLEAR_SITE_DATA = '"cookies", "storage"'
+
+
+@pytest.mark.parametrize("fragment", [False, True])
+def test_every_way_of_signing_out_asks_the_browser_to_clear_the_sites_data(client, fragment):
+    def post(path, data):
+        token = csrf_of(client, "/me")
+        if fragment:
+            return client.post(path, data=data, headers=htmx(token))
+        return client.post(path, data={**data, "csrf_token": token})
+
+    for path, data in (
+        ("/logout", {}),
+        ("/me/sessions/end", {"scope": "all"}),
+        ("/me/delete", {"passphrase": PASSPHRASE}),
+    ):
+        join_via_http(client)
+        r = post(path, data)
+        assert r.status_code == (204 if fragment else 303), path
+        assert r.headers["Clear-Site-Data"] == CLEAR_SITE_DATA, path
+        assert not _signed_in(client), path
+
+
+def test_signing_out_elsewhere_only_clears_nothing_here(client, other_client):
+    _two_browsers(client, other_client)
+    r = client.post("/me/sessions/end", data={"scope": "others", "csrf_token": csrf_of(client, "/me")})
+    assert r.status_code == 303 and "Clear-Site-Data" not in r.headers
