@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from app.config import get_settings
 from app.errors import InvalidInput
-from app.models import LoginSession, User, utcnow
+from app.models import LoginSession, Thread, User, utcnow
 from app.services import accounts, membership
 from app.web import SESSION_COOKIE
 from tests.factories import PASSPHRASE, join_via_http, sign_in_via_http
@@ -349,3 +349,89 @@ def test_signing_out_elsewhere_only_clears_nothing_here(client, other_client):
     _two_browsers(client, other_client)
     r = client.post("/me/sessions/end", data={"scope": "others", "csrf_token": csrf_of(client, "/me")})
     assert r.status_code == 303 and "Clear-Site-Data" not in r.headers
+
+
+# --- an ended session's cookie, replayed, opens nothing ------------------------------------------
+
+
+@pytest.fixture
+def replay(app):
+    """replay(cookie) -> (GET /me, POST /new) sent by a new browser carrying an old session cookie."""
+    from fastapi.testclient import TestClient
+
+    def send(cookie: str):
+        with TestClient(app, follow_redirects=False, cookies={SESSION_COOKIE: cookie}) as thief:
+            page = thief.get("/me")
+            form = {"title": "Not mine", "body": "words", "category": "general"}
+            wrote = thief.post("/new", data={**form, "csrf_token": csrf_of(thief, "/guidelines")})
+        return page, wrote
+
+    return send
+
+
+def _refused(replay, session, cookie: str) -> None:
+    before = session.scalar(select(func.count()).select_from(Thread))
+    page, wrote = replay(cookie)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert wrote.status_code == 303 and wrote.headers["location"].startswith("/login")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Thread)) == before
+
+
+def _accepted(replay, cookie: str) -> None:
+    page, _wrote = replay(cookie)
+    assert page.status_code == 200
+
+
+def test_a_cookie_replayed_after_signing_out_opens_nothing(client, session, replay):
+    join_via_http(client)
+    old = client.cookies[SESSION_COOKIE]
+    assert client.post("/logout", data={"csrf_token": csrf_of(client, "/me")}).status_code == 303
+    _refused(replay, session, old)
+
+
+def test_after_a_passphrase_change_the_other_browsers_cookie_opens_nothing(
+    client, other_client, session, replay
+):
+    _two_browsers(client, other_client)
+    elsewhere = other_client.cookies[SESSION_COOKIE]
+    data = {"current": PASSPHRASE, "passphrase": NEW_PASSPHRASE, "csrf_token": csrf_of(client, "/me")}
+    assert client.post("/me/passphrase", data=data).status_code == 303
+    _refused(replay, session, elsewhere)
+    _accepted(replay, client.cookies[SESSION_COOKIE])
+
+
+@pytest.mark.parametrize("scope", ["others", "all"])
+def test_after_signing_out_elsewhere_or_everywhere_the_ended_cookies_open_nothing(
+    client, other_client, session, replay, scope
+):
+    _two_browsers(client, other_client)
+    here, elsewhere = client.cookies[SESSION_COOKIE], other_client.cookies[SESSION_COOKIE]
+    r = client.post("/me/sessions/end", data={"scope": scope, "csrf_token": csrf_of(client, "/me")})
+    assert r.status_code == 303
+    _refused(replay, session, elsewhere)
+    if scope == "all":
+        _refused(replay, session, here)
+    else:
+        _accepted(replay, here)
+
+
+def test_after_recovery_every_earlier_cookie_opens_nothing(client, other_client, session, replay):
+    name = join_via_http(client)
+    old = client.cookies[SESSION_COOKIE]
+    # The welcome page showed the first code once; a new one is made here to recover with.
+    data = {"passphrase": PASSPHRASE, "csrf_token": csrf_of(client, "/me")}
+    code = CODE_RE.search(client.post("/me/recovery-code", data=data).text).group(1)
+    form = {"pseudonym": name, "recovery_code": code, "passphrase": NEW_PASSPHRASE}
+    r = other_client.post("/recover", data={**form, "csrf_token": csrf_of(other_client, "/recover")})
+    assert r.status_code == 200, r.text
+    _refused(replay, session, old)
+    _accepted(replay, other_client.cookies[SESSION_COOKIE])
+
+
+def test_after_erasure_the_cookie_opens_nothing(client, session, replay):
+    join_via_http(client)
+    old = client.cookies[SESSION_COOKIE]
+    r = client.post("/me/delete", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client, "/me")})
+    assert r.status_code == 303
+    _refused(replay, session, old)
