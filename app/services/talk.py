@@ -161,6 +161,8 @@ def reach_out(session: Session, *, post_id: str, moderator: User, body: str) -> 
 
 def team_acts(session: Session, *, conversation_id: int, moderator: User, action: str, body: str) -> Talk:
     """`action=close` closes; an empty action (or `answer`) answers with `body`."""
+    # Standing first: a paused moderator is told they are paused, whatever the action says.
+    standing.ensure_can_moderate(moderator, utcnow())
     if action == "close":
         return close(session, conversation_id=conversation_id, moderator=moderator)
     if action not in ("", "answer"):

@@ -238,3 +238,14 @@ def test_the_owner_may_use_the_owner_only_routes(app, session):
             for method, path, _, _ in owned
         }
     assert got == dict.fromkeys(got, "may")
+
+
+@pytest.mark.parametrize("action", ["answer", "close", "something else"])
+def test_a_paused_moderator_is_refused_in_talk_whatever_the_action(app, session, action):
+    """Found by the table: an unknown action answered 422 before the pause was looked at."""
+    ids = world(session)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_in(session, client, PAUSED_MOD)
+        data = {"action": action, "body": "words", "csrf_token": csrf_of(client)}
+        response = client.post(fill("/mod/talk/{conversation_id:int}", ids), data=data)
+    assert response.status_code == 403 and "paused" in response.text
