@@ -7,13 +7,14 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Path, Query, Request
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from app import db
 from app.errors import NotAllowed, SignInRequired
 from app.models import Post, Thread, User, is_moderator_role
 from app.security import csrf_for, csrf_ok, new_token
-from app.services import accounts, conversations, moderation_queue, posting, ratelimit
+from app.services import accounts, conversations, moderation_queue, posting, ratelimit, text
 from app.web import SESSION_COOKIE, VISITOR_COOKIE
 
 CSRF_REFUSED = (
@@ -156,4 +157,10 @@ PostDep = Annotated[Post, Depends(load_post)]
 ClientKey = Annotated[str, Depends(client_key)]
 CSRF = Depends(require_csrf)
 # A form field as typed: routes take plain strings with a default, so the service is the one validator.
-Text = Annotated[str, Form()]
+# NUL and the other control characters (tab and line breaks kept) are dropped before anything reads
+# it: PostgreSQL refuses NUL in text, and none of them means anything a member typed.
+Text = Annotated[str, Form(), AfterValidator(text.without_controls)]
+# The same for a query-string field that reaches the database (the search words).
+QueryText = Annotated[str, Query(), AfterValidator(text.without_controls)]
+# A category's slug from the path: looked up in the database, so the same.
+Slug = Annotated[str, Path(), AfterValidator(text.without_controls)]

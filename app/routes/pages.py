@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from app.config import PROJECT_ROOT, get_settings
-from app.deps import OptionalUser, SessionDep
+from app.deps import OptionalUser, SessionDep, Slug
 from app.services import health as health_service
 from app.services import reading
 from app.web import render, wants_fragment
@@ -25,7 +25,7 @@ def front(request: Request, session: SessionDep, reader: OptionalUser, before: s
 
 @router.get("/c/{slug}", name="pages:category")
 def category(
-    request: Request, session: SessionDep, reader: OptionalUser, slug: str, before: str | None = None
+    request: Request, session: SessionDep, reader: OptionalUser, slug: Slug, before: str | None = None
 ) -> Response:
     found = reading.category(session, slug)
     page = reading.category_threads(session, category=found, before=before, reader=reader)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, SessionDep
-from app.services import content_notes, muting, notices
+from app.services import content_notes, muting, notices, text
 from app.web import FormSpec, after_action, keep_form, path_for, render, wants_fragment
 
 router = APIRouter()
@@ -19,7 +19,9 @@ SAVED = "Your choices are saved. They hold on every page you read while signed i
 async def note_fields(request: Request) -> dict[str, str]:
     """Every `note_<kind>` field as sent (unknown ones too: the service refuses them, 422)."""
     form = await request.form()
-    return {k: str(v) for k, v in form.items() if k.startswith(content_notes.FIELD_PREFIX)}
+    return {
+        k: text.without_controls(str(v)) for k, v in form.items() if k.startswith(content_notes.FIELD_PREFIX)
+    }
 
 
 NoteFields = Annotated[dict[str, str], Depends(note_fields)]

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import ClientKey, OptionalUser, SessionDep
+from app.deps import ClientKey, OptionalUser, QueryText, SessionDep
 from app.services import ratelimit, search
 from app.web import FormSpec, keep_form, render, wants_fragment
 
@@ -19,7 +19,7 @@ def results(
     session: SessionDep,
     client: ClientKey,
     reader: OptionalUser,
-    q: str = "",
+    q: QueryText = "",
     cursor: str | None = None,
 ) -> Response:
     keep_form(request, SEARCH_FORM, q=q)

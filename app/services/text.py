@@ -1,5 +1,6 @@
 """The text pipeline: Markdown -> HTML, sanitised twice. The only importer of bleach and nh3."""
 
+import re
 from functools import lru_cache
 
 import bleach
@@ -19,6 +20,13 @@ ALLOWED_ATTRIBUTES = {"a": ["href", "rel"]}
 ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
 LINK_REL = "nofollow ugc noopener noreferrer"
 MAX_BODY = 20_000
+# C0 and C1 control characters and DEL, except tab, line feed and carriage return.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(value: str) -> str:
+    """Text as typed, without NUL and the other control characters (tab and line breaks kept)."""
+    return _CONTROLS.sub("", value)
 
 
 @lru_cache
