@@ -69,7 +69,14 @@ class Baseline:
                 body += message.get("body", b"")
                 if not message.get("more_body"):
                     break
-            status, extra = writes.answer(db, path, headers, cookies, body, now)
+            if m := REPLY.fullmatch(path):
+                route = ("reply", int(m[1]), path)
+            elif m := REACT.fullmatch(path):
+                route = ("react", int(m[1]), m[2], path)
+            else:
+                await self._send(send, 404, b"Not Found", [(b"content-type", b"text/plain; charset=utf-8")])
+                return
+            status, extra = writes.answer(db, route, headers, cookies, body, now)
             await self._send(send, status, b"", extra)
             return
         db.begin()

@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 from app import web
 from app.config import get_settings
 from app.main import ROUTERS, SECURITY_HEADERS
-from app.models import Post, User
-from app.security import new_token
+from app.models import Notice, Post, Reaction, Thread, User
+from app.security import csrf_for, new_token, token_hash
 from app.services import posting, thread_tools
 from bench import baseline_render
 from bench.baseline import Baseline
@@ -25,6 +25,7 @@ from tests.http import submit
 
 VISITOR = new_token()
 OLDER = re.compile(r'href="(/\?before=[0-9.]+)"')
+PLACE = re.compile(r"/t/\d+(\?after=\d+)?#p\d+$")
 LATER = re.compile(r'href="(/t/\d+\?after=\d+)"')
 
 
@@ -139,3 +140,81 @@ def test_every_route_name_builds_the_apps_path(app):
             type("R", (), {"app": app})(), "threads:show", thread_id=3, query={"after": None}, anchor="p4"
         )
     )
+
+
+# --- the writes ---------------------------------------------------------------------------------
+
+
+def _thread_state(session, thread_id: int) -> dict:
+    """What a reply or a reaction writes in one thread, with ids made relative to the thread."""
+    session.expire_all()
+    thread = session.get(Thread, thread_id)
+    posts = list(session.scalars(select(Post).where(Post.thread_id == thread_id).order_by(Post.position)))
+    where = {p.id: p.position for p in posts}
+    notices = session.scalars(select(Notice).where(Notice.thread_id == thread_id).order_by(Notice.id))
+    reactions = session.execute(
+        select(Post.position, Reaction.user_id, Reaction.kind).join(Post).where(Post.thread_id == thread_id)
+    )
+    state = {
+        "replies": thread.reply_count,
+        "posts": [
+            (p.position, p.author_id, p.status, p.anonymous, p.body_source, p.body_html, p.content_note)
+            + (p.content_note_kinds, p.sanitizer_version, p.edited_at, p.moderation_reason)
+            + tuple(getattr(p, c) for c in ("hug_count", "strength_count", "thanks_count", "metoo_count"))
+            + (p.celebrate_count,)
+            for p in posts
+        ],
+        "notices": [
+            (n.user_id, n.kind, n.count, where.get(n.post_id), n.unread, n.group_key == f"reply:{thread_id}")
+            for n in notices
+        ],
+        "reactions": sorted(reactions.all()),
+    }
+    session.commit()
+    return state, thread.last_activity_at
+
+
+def test_the_writes_leave_the_same_rows(small_pages, session, browsers, database_url):
+    author, other = make_user(session, "Author-Two"), make_user(session, "Other-Four")
+    make_user(session, "Reader-One")
+    threads = []
+    for _ in range(2):  # the same thread twice: the app writes in one, the baseline in the other
+        thread = make_thread(session, author, title="Same words", body="Same *opening*")
+        posting.reply(session, thread=thread, author=other, body="A first reply")
+        threads.append(thread.id)
+    session.commit()
+    member = browsers("Reader-One")
+    token = member.cookies.get("pb_session")
+    csrf = {"csrf_token": csrf_for(f"s:{token_hash(token)}")}
+    cookies = {"pb_session": token}
+    with TestClient(Baseline(database_url), follow_redirects=False) as base:
+        refused = base.post(f"/t/{threads[1]}/reply", data={"body": "No token"}, cookies=cookies)
+        assert refused.status_code == 403
+        anonymous = base.post(f"/t/{threads[1]}/reply", data={"body": "Hello", **csrf})
+        assert anonymous.status_code == 403  # a session's token is no visitor's
+        assert _thread_state(session, threads[1])[0]["replies"] == 1
+
+        def both(path: str, form: dict[str, str]) -> None:
+            before = [_thread_state(session, t)[1] for t in threads]
+            app_answer = member.post(path.format(threads[0], first[0]), data={**form, **csrf})
+            base_answer = base.post(path.format(threads[1], first[1]), data={**form, **csrf}, cookies=cookies)
+            assert (app_answer.status_code, base_answer.status_code) == (303, 303), base_answer.text
+            # The same place in each thread: its page (`after`), the post's own id aside.
+            shown = [PLACE.sub(r"\1", a.headers["location"]) for a in (app_answer, base_answer)]
+            assert shown[0] == shown[1]
+            (app_state, app_at), (base_state, base_at) = (_thread_state(session, t) for t in threads)
+            assert base_state == app_state
+            # The thread moved up the front page by its reply (or stayed, for a reaction), as the app's did.
+            assert (base_at > before[1]) == (app_at > before[0])
+
+        first = [opening_post(session, session.get(Thread, t)).id for t in threads]
+        session.commit()
+        both("/t/{0}/reply", {"body": "Thank you, **really**."})
+        both("/t/{0}/reply", {"body": "And again", "anonymous": "on", "content_note": "grief words"})
+        both("/t/{0}/reply", {"body": "Noted", "content_note_kind": "grief"})
+        both("/p/{1}/react/hug", {"want": "on"})
+        both("/p/{1}/react/thanks", {})
+        both("/p/{1}/react/hug", {"want": "off"})
+        both("/p/{1}/react/hug", {"want": "off"})  # a repeated press changes nothing
+    counters = dict(session.execute(select(User.pseudonym, User.notices_unread)).all())
+    assert counters["Author-Two"] == counters["Other-Four"] == 2  # one grouped notice per thread
