@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from app.config import get_settings
+from bench import baseline_mod as mod
 from bench import baseline_pages as pages
 from bench import baseline_writes as writes
 from bench.baseline_db import Database
@@ -122,6 +123,8 @@ class Baseline:
             thread, page = pages.thread_page(db, who, int(m[1]), query, now)
             name = "partials/post_list.html" if fragment else "pages/thread.html"
             return name, {"thread": thread, "page": page}
+        if path == "/mod":
+            return mod.queue(db, who, query, now)
         if m := CATEGORY.fullmatch(path):
             return pages.category(db, who, m[1], query, fragment)
         raise pages.NotFound

@@ -17,8 +17,8 @@ from app.config import get_settings
 from app.main import ROUTERS, SECURITY_HEADERS
 from app.models import Notice, Post, Reaction, Thread, User
 from app.security import csrf_for, new_token, token_hash
-from app.services import posting, thread_tools
-from bench import baseline_render
+from app.services import appeals, claims, decisions, moderation_queue, muting, posting, thread_tools
+from bench import baseline_mod, baseline_render
 from bench.baseline import Baseline
 from tests.factories import make_moderator, make_thread, make_user, opening_post, report
 from tests.http import submit
@@ -69,7 +69,15 @@ def forum(small_pages, session, browsers):
         who = session.scalar(select(User).where(User.pseudonym == name))
         report(session, opening_post(session, noted), who, reason="unkind", note="Not kind")
         session.commit()
-    report(session, session.get(Post, reply_one.id), mod, reason="at_risk")
+    at_risk = report(session, session.get(Post, reply_one.id), mod, reason="at_risk")
+    session.commit()
+    claims.claim(session, report_id=at_risk.report.id, moderator=mod, level="medium")
+    # A removal the author appeals: the author's history counts it, and /mod lists the appeal.
+    removed = make_thread(session, author, title="Gone now", body="Words a moderator removes")
+    first_report = report(session, opening_post(session, removed), muted, reason="spam")
+    decisions.decide(session, report_id=first_report.report.id, moderator=mod, action="remove", reason="Spam")
+    appeals.appeal_post(session, post=opening_post(session, removed), author=author, note="It was not spam")
+    report(session, opening_post(session, long), muted, reason="unkind")
     session.commit()
     return {
         "long": long.id,
@@ -98,7 +106,10 @@ def _both(client, database_url, url: str, cookies: dict[str, str]) -> str:
     return app_answer.text
 
 
-def test_every_benchmark_page_is_the_same_bytes(forum, client, database_url):
+def test_every_benchmark_page_is_the_same_bytes(forum, client, database_url, monkeypatch):
+    # Two groups a page, so /mod has a second page (both read the size at call time).
+    monkeypatch.setattr(moderation_queue, "QUEUE_SIZE", 2)
+    monkeypatch.setattr(baseline_mod, "QUEUE_SIZE", 2)
     visitor = {"pb_visitor": VISITOR}
     front = _both(client, database_url, "/", visitor)
     deep = OLDER.search(front)[1]
@@ -117,14 +128,21 @@ def test_every_benchmark_page_is_the_same_bytes(forum, client, database_url):
     for url in ("/", "/c/general", thread, f"{thread}?after=5"):
         _both(client, database_url, url, member)
     moderator = {"pb_session": forum["moderator"]}
-    for url in (thread, f"{thread}?after=5"):
+    for url in (thread, f"{thread}?after=5", "/mod?page=2"):
         _both(client, database_url, url, moderator)
+    queue = _both(client, database_url, "/mod", moderator)
+    # What the queue's parts show is on the page compared: claim, appeal, history, the pager.
+    shown = ("is reaching out", "Appeal from Author-Two", "1 post removed before", "Next page of reports")
+    for words in shown:
+        assert words in queue
 
 
 def test_the_copied_constants_are_the_apps(app):
     assert baseline_render.HTMX_CONFIG == web.HTMX_CONFIG
     assert baseline_render.KEPT_FIELDS == web.KEPT_FIELDS
     assert baseline_render.SECURITY_HEADERS == SECURITY_HEADERS
+    assert baseline_mod.QUEUE_SIZE == moderation_queue.QUEUE_SIZE
+    assert baseline_mod.SEVERAL == muting.SEVERAL
 
 
 def test_every_route_name_builds_the_apps_path(app):
