@@ -5,13 +5,14 @@ built from plain rows; the rules (bylines, content notes, edit and mute offers) 
 for line, so the bytes are the same.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from app.config import get_settings
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER, MODERATOR_ROLES
 from app.security import csrf_for, new_token, token_hash
 from app.services.content_notes import CHOICES, DEFAULT, KINDS, NO_NOTE, Note, decide
+from app.services.moderation_actions import APPEALABLE
 from bench.baseline_db import Database
 
 EPOCH_MICROS = timedelta(microseconds=1)
@@ -255,6 +256,13 @@ class PostView:
     appeal: object = None
 
 
+@dataclass(frozen=True, slots=True)
+class PostAppeal:
+    decision_id: int
+    status: str | None
+    outcome_reason: str
+
+
 @dataclass(slots=True)
 class PostPage:
     posts: list[PostView]
@@ -290,6 +298,12 @@ ORDER BY p.position LIMIT ?
 PRESSED = """
 SELECT r.post_id, r.kind FROM reaction r JOIN post p ON p.id = r.post_id
 WHERE r.user_id = ? AND p.thread_id = ? AND p.position BETWEEN ? AND ?
+"""
+# The latest decision counts: rows come oldest first and the last one per post stays.
+DECIDED = """
+SELECT m.post_id, m.id, a.status, a.outcome_reason FROM mod_action m
+LEFT JOIN appeal a ON a.mod_action_id = m.id
+WHERE m.post_id IN ({}) AND m.action IN ({}) ORDER BY m.id
 """
 MARK = """
 INSERT INTO read_marker (user_id, thread_id, position) VALUES (?, ?, ?)
@@ -334,7 +348,7 @@ def thread_page(
     today = now.date()
     choices = choices_of(who)
     window = timedelta(minutes=settings.edit_window_minutes)
-    posts = []
+    posts, decided = [], []
     for r in rows:
         pid, position, author_id, anonymous, created, edited, status = r[:7]
         body_html, content_note, kinds, reason = r[7:11]
@@ -372,10 +386,19 @@ def thread_page(
                 can_edit=can_edit,
                 can_mute=can_mute,
                 own_hidden=own_hidden,
-                # The decision and appeal on the reader's own hidden post: appeal_reads, not built here.
-                appeal=None,
             )
         )
+        if mine and status in ("hidden", "removed"):
+            decided.append(len(posts) - 1)
+    if decided:
+        # The decision on each of the reader's own hidden or removed posts, and their appeal of it.
+        found_appeals = {}
+        ids = [posts[i].id for i in decided]
+        sql = DECIDED.format(", ".join("?" * len(ids)), ", ".join("?" * len(APPEALABLE)))
+        for post_id, action_id, appeal_status, outcome in db.rows(sql, [*ids, *APPEALABLE]):
+            found_appeals[post_id] = PostAppeal(action_id, appeal_status, outcome or "")
+        for i in decided:
+            posts[i] = replace(posts[i], appeal=found_appeals.get(posts[i].id))
     pressed: dict[int, set[str]] = {p.id: set() for p in posts}
     if reader is not None and posts:
         span = (reader.id, thread_id, posts[0].position, posts[-1].position)

@@ -78,6 +78,11 @@ def forum(small_pages, session, browsers):
     decisions.decide(session, report_id=first_report.report.id, moderator=mod, action="remove", reason="Spam")
     appeals.appeal_post(session, post=opening_post(session, removed), author=author, note="It was not spam")
     report(session, opening_post(session, long), muted, reason="unkind")
+    # The member's own reply on the last page, removed by a moderator: they are offered an appeal.
+    reader = session.scalar(select(User).where(User.pseudonym == "Reader-One"))
+    own = posting.reply(session, thread=long, author=reader, body="My own words")
+    hidden = report(session, own, mod, reason="unkind")
+    decisions.decide(session, report_id=hidden.report.id, moderator=mod, action="remove", reason="Unkind")
     session.commit()
     return {
         "long": long.id,
@@ -127,6 +132,7 @@ def test_every_benchmark_page_is_the_same_bytes(forum, client, database_url, mon
     member = {"pb_session": forum["member"]}
     for url in ("/", "/c/general", thread, f"{thread}?after=5"):
         _both(client, database_url, url, member)
+    assert "Ask for a second look" in _both(client, database_url, f"{thread}?after=8", member)
     moderator = {"pb_session": forum["moderator"]}
     for url in (thread, f"{thread}?after=5", "/mod?page=2"):
         _both(client, database_url, url, moderator)
