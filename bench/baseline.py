@@ -1,6 +1,9 @@
 """The honest baseline (issue 15): the forum's pages from a raw ASGI app, no framework, no ORM.
 
-    python -m uvicorn bench.baseline:app --host 127.0.0.1 --port P --workers W  (as `peerbearing serve`)
+    python -m uvicorn bench.baseline:app --host 127.0.0.1 --port P --workers W \
+        --no-access-log --no-server-header --no-proxy-headers --forwarded-allow-ips 127.0.0.1
+
+(the uvicorn options `peerbearing serve` runs with, app/cli.py `_serve`; loop and http left at auto).
 
 Configured by the app's own environment (DATABASE_URL, PEERBEARING_SECRET_KEY, ...). It reads the
 same database with hand-written SQL (sqlean's sqlite3, or psycopg) and renders the project's own
@@ -16,14 +19,15 @@ from urllib.parse import parse_qsl
 from app.config import get_settings
 from bench import baseline_mod as mod
 from bench import baseline_pages as pages
+from bench import baseline_thread as threads
 from bench import baseline_writes as writes
 from bench.baseline_db import Database
 from bench.baseline_render import page_headers, path_for, template
 
-THREAD = re.compile(r"/t/(\d{1,10})")
+THREAD = re.compile(r"/t/(\d{1,9})")
 CATEGORY = re.compile(r"/c/([^/]+)")
-REPLY = re.compile(r"/t/(\d{1,10})/reply")
-REACT = re.compile(r"/p/(\d{1,10})/react/([^/]+)")
+REPLY = re.compile(r"/t/(\d{1,9})/reply")
+REACT = re.compile(r"/p/(\d{1,9})/react/([^/]+)")
 
 
 def _cookies(headers: dict[bytes, bytes]) -> dict[str, str]:
@@ -120,7 +124,7 @@ class Baseline:
         if path == "/":
             return pages.front(db, who, query, fragment)
         if m := THREAD.fullmatch(path):
-            thread, page = pages.thread_page(db, who, int(m[1]), query, now)
+            thread, page = threads.thread_page(db, who, int(m[1]), query, now)
             name = "partials/post_list.html" if fragment else "pages/thread.html"
             return name, {"thread": thread, "page": page}
         if path == "/mod":

@@ -15,7 +15,8 @@ from app.services import crisis_resources, moderation_actions, timewords
 from app.services.content_notes import kinds_of, words_of
 from app.services.reporting import AT_RISK, LABELS
 from bench.baseline_db import Database
-from bench.baseline_pages import NotFound, Who, page_start_for
+from bench.baseline_pages import NotFound, Who
+from bench.baseline_thread import page_start_for
 
 QUEUE_SIZE = 50  # app.services.moderation_queue.QUEUE_SIZE
 SEVERAL = 5  # app.services.muting.SEVERAL

@@ -16,6 +16,7 @@ from app.services.posting import NOTE_MAX
 from bench import baseline_pages as pages
 from bench.baseline_db import Database
 from bench.baseline_render import SECURITY_HEADERS, path_for
+from bench.baseline_thread import page_start_for
 
 SAME_SITE_FETCHES = frozenset({"same-origin", "same-site", "none"})
 KINDS = {"hug", "strength", "thanks", "metoo", "celebrate"}
@@ -107,7 +108,7 @@ def _referer_path(headers) -> str:
 
 
 def _post_path(thread_id: int, post_id: int, position: int) -> str:
-    after = pages.page_start_for(position, get_settings().page_size)
+    after = page_start_for(position, get_settings().page_size)
     return path_for("threads:show", thread_id=thread_id, anchor=f"p{post_id}", query={"after": after})
 
 
