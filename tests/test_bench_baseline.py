@@ -24,6 +24,7 @@ from tests.factories import make_moderator, make_thread, make_user, opening_post
 from tests.http import submit
 
 VISITOR = new_token()
+CATEGORY_OLDER = re.compile(r'href="(/c/stories\?before=[0-9.]+)"')
 OLDER = re.compile(r'href="(/\?before=[0-9.]+)"')
 PLACE = re.compile(r"/t/\d+(\?after=\d+)?#p\d+$")
 LATER = re.compile(r'href="(/t/\d+\?after=\d+)"')
@@ -103,10 +104,10 @@ def _same(app_answer, base_answer, url: str) -> None:
     assert "set-cookie" not in base_answer.headers and "set-cookie" not in app_answer.headers
 
 
-def _both(client, database_url, url: str, cookies: dict[str, str]) -> str:
+def _both(client, database_url, url: str, cookies: dict[str, str], headers: dict | None = None) -> str:
     with TestClient(Baseline(database_url)) as base:
-        app_answer = client.get(url, cookies=cookies)
-        base_answer = base.get(url, cookies=cookies)
+        app_answer = client.get(url, cookies=cookies, headers=headers)
+        base_answer = base.get(url, cookies=cookies, headers=headers)
     _same(app_answer, base_answer, url)
     return app_answer.text
 
@@ -124,7 +125,11 @@ def test_every_benchmark_page_is_the_same_bytes(forum, client, database_url, mon
             break
         deep = found[1]
     _both(client, database_url, "/c/general", visitor)
-    _both(client, database_url, "/c/stories", visitor)
+    stories = _both(client, database_url, "/c/stories", visitor)
+    _both(client, database_url, CATEGORY_OLDER.search(stories)[1], visitor)
+    # HTMX asks the same addresses for the list alone (the pagers' hx-get).
+    for url in ("/", deep, "/c/general", f"/t/{forum['long']}?after=2"):
+        _both(client, database_url, url, visitor, {"HX-Request": "true"})
     thread = f"/t/{forum['long']}"
     page = _both(client, database_url, thread, visitor)
     while found := LATER.search(page):  # the app's own "later replies" link, to the last page
