@@ -5,6 +5,7 @@ timestamps as text in SQLAlchemy's format ("2026-12-01 11:50:00.123456", UTC); P
 timestamptz. `when()` and `stamp()` turn each into an aware UTC datetime and back.
 """
 
+import fcntl
 from datetime import UTC, date, datetime
 
 # sqlean's sqlite3 (the app's driver): the forum's FTS5 index uses 'secure-delete' (SQLite 3.42+),
@@ -22,11 +23,16 @@ class Database:
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
                 self.conn.execute(f"PRAGMA {pragma}")
             self.conn.execute("PRAGMA secure_delete=ON")
+            # Writers queue on a lock file before BEGIN IMMEDIATE: a blocked flock wakes as soon as
+            # the lock frees, where SQLite's busy handler polls with sleeps of up to 100 ms, and a
+            # worker that writes again and again can starve the other past busy_timeout.
+            self._writers = open(f"{path}-writers.lock", "ab")  # noqa: SIM115 - held for the process
         else:
             import psycopg
 
             self.conn = psycopg.connect(url.replace("+psycopg", "", 1), autocommit=True)
         self._sql: dict[str, str] = {}
+        self._holding = False
 
     def _q(self, sql: str) -> str:
         if self.sqlite:
@@ -46,13 +52,33 @@ class Database:
         self.conn.execute(self._q(sql), params)
 
     def begin(self, *, write: bool = False) -> None:
-        self.conn.execute("BEGIN IMMEDIATE" if write and self.sqlite else "BEGIN")
+        if not (write and self.sqlite):
+            self.conn.execute("BEGIN")
+            return
+        fcntl.flock(self._writers, fcntl.LOCK_EX)
+        self._holding = True
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
 
     def commit(self) -> None:
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        finally:
+            self._release()
 
     def rollback(self) -> None:
-        self.conn.execute("ROLLBACK")
+        try:
+            self.conn.execute("ROLLBACK")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            fcntl.flock(self._writers, fcntl.LOCK_UN)
 
     def when(self, value) -> datetime | None:
         if value is None:

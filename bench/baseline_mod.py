@@ -8,6 +8,7 @@ The shapes are those of app.services.moderation_queue, read by the same template
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from app.config import get_settings
 from app.models import CLAIM_LEVELS, FORMER_MEMBER
@@ -76,31 +77,32 @@ class ReportGroup:
     waited: str
     claim: ClaimView | None = None
 
-    @property
+    # Worked out once per group: the template asks for some of them several times.
+    @cached_property
     def at_risk_report_id(self) -> int | None:
         return next((r.id for r in self.reports if r.reason == AT_RISK), None)
 
-    @property
+    @cached_property
     def claim_levels(self) -> list[LevelChoice]:
         return levels()
 
-    @property
+    @cached_property
     def first_report_id(self) -> int | None:
         return self.reports[0].id if self.reports else None
 
-    @property
+    @cached_property
     def snapshots(self) -> list[str]:
         return list(dict.fromkeys(r.snapshot for r in self.reports if not r.snapshot_erased))
 
-    @property
+    @cached_property
     def erased(self) -> bool:
         return any(r.snapshot_erased for r in self.reports)
 
-    @property
+    @cached_property
     def changed(self) -> bool:
         return any(s != self.body_source for s in self.snapshots)
 
-    @property
+    @cached_property
     def choices(self) -> list[tuple[str, str, bool]]:
         return moderation_actions.choices(self.post_status)
 
