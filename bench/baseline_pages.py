@@ -131,7 +131,9 @@ FROM thread t JOIN category c ON c.id = t.category_id LEFT JOIN "user" u ON u.id
 WHERE t.status = 'visible'"""
 NOT_MUTED = """ AND NOT EXISTS (SELECT 1 FROM mute m
   WHERE m.muter_id = ? AND m.muted_id = t.author_id AND m.as_member = t.anonymous)"""
-BEFORE = " AND (t.last_activity_at < ? OR (t.last_activity_at = ? AND t.id < ?))"
+# A row value, so both engines seek the (last_activity_at, id) index to the cursor: the app's
+# OR of the two comparisons reads the same rows, but SQLite scans the index from the top to them.
+BEFORE = " AND (t.last_activity_at, t.id) < (?, ?)"
 NEWEST = " ORDER BY t.last_activity_at DESC, t.id DESC"
 
 
@@ -171,7 +173,7 @@ def thread_list(
     if cursor:
         at, tid = cursor
         sql += BEFORE
-        args += [db.stamp(at), db.stamp(at), tid]
+        args += [db.stamp(at), tid]
     sql += NEWEST + " LIMIT ?"
     args.append(size + 1)
     threads, bylines, notes = _threads(db, db.rows(sql, args), choices_of(who))
