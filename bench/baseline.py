@@ -24,6 +24,7 @@ from bench import baseline_writes as writes
 from bench.baseline_db import Database
 from bench.baseline_render import page_headers, path_for, template
 
+MAX_BODY_BYTES = 256 * 1024  # app.main.MAX_BODY_BYTES
 THREAD = re.compile(r"/t/(\d{1,9})")
 CATEGORY = re.compile(r"/c/([^/]+)")
 REPLY = re.compile(r"/t/(\d{1,9})/reply")
@@ -68,6 +69,10 @@ class Baseline:
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         now = datetime.now(UTC)
         if method == "POST":
+            length = headers.get(b"content-length", b"")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:  # the app's guard, before reading
+                await self._send(send, 413, b"", writes.refusal_headers())
+                return
             body = b""
             while True:
                 message = await receive()

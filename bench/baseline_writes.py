@@ -57,7 +57,7 @@ class Refused(Exception):
         self.status, self.headers = status, headers or []
 
 
-def _headers() -> list[tuple[bytes, bytes]]:
+def refusal_headers() -> list[tuple[bytes, bytes]]:
     extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
     if not get_settings().allow_indexing:
         extra.append((b"x-robots-tag", b"noindex, nofollow"))
@@ -224,5 +224,5 @@ def answer(db: Database, route: tuple, headers, cookies, body: bytes, now: datet
         else:
             target = react(db, route[1], route[2], who, form, now)
     except Refused as refused:
-        return refused.status, [*refused.headers, *_headers()]
-    return 303, [(b"location", target.encode()), *_headers()]
+        return refused.status, [*refused.headers, *refusal_headers()]
+    return 303, [(b"location", target.encode()), *refusal_headers()]

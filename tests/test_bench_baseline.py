@@ -14,11 +14,11 @@ from starlette.testclient import TestClient
 
 from app import web
 from app.config import get_settings
-from app.main import ROUTERS, SECURITY_HEADERS
+from app.main import MAX_BODY_BYTES, ROUTERS, SECURITY_HEADERS
 from app.models import Notice, Post, Reaction, Thread, User
 from app.security import csrf_for, new_token, token_hash
 from app.services import appeals, claims, decisions, moderation_queue, muting, posting, thread_tools
-from bench import baseline_mod, baseline_render
+from bench import baseline, baseline_mod, baseline_render
 from bench.baseline import Baseline
 from tests.factories import make_moderator, make_thread, make_user, opening_post, report
 from tests.http import submit
@@ -152,6 +152,7 @@ def test_the_copied_constants_are_the_apps(app):
     assert baseline_render.HTMX_CONFIG == web.HTMX_CONFIG
     assert baseline_render.KEPT_FIELDS == web.KEPT_FIELDS
     assert baseline_render.SECURITY_HEADERS == SECURITY_HEADERS
+    assert baseline.MAX_BODY_BYTES == MAX_BODY_BYTES
     assert baseline_mod.QUEUE_SIZE == moderation_queue.QUEUE_SIZE
     assert baseline_mod.SEVERAL == muting.SEVERAL
 
@@ -221,6 +222,10 @@ def test_the_writes_leave_the_same_rows(small_pages, session, browsers, database
         assert refused.status_code == 403
         anonymous = base.post(f"/t/{threads[1]}/reply", data={"body": "Hello", **csrf})
         assert anonymous.status_code == 403  # a session's token is no visitor's
+        too_long = base.post(
+            f"/t/{threads[1]}/reply", data={"body": "x" * MAX_BODY_BYTES, **csrf}, cookies=cookies
+        )
+        assert too_long.status_code == 413
         assert _thread_state(session, threads[1])[0]["replies"] == 1
 
         def both(path: str, form: dict[str, str]) -> None:
