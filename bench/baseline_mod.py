@@ -1,0 +1,297 @@
+"""The baseline's /mod: open reports grouped by post (urgent first, then oldest), and open appeals.
+
+Three queries after the reader's (which carries the open count): the page of groups with each
+post, thread, author, their removals, whether several muted them and any claim; the groups' open
+reports with their reporters; and the open appeals with the count of active moderators.
+The shapes are those of app.services.moderation_queue, read by the same templates.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from app.config import get_settings
+from app.models import CLAIM_LEVELS, FORMER_MEMBER
+from app.services import crisis_resources, moderation_actions, timewords
+from app.services.content_notes import kinds_of, words_of
+from app.services.reporting import AT_RISK, LABELS
+from bench.baseline_db import Database
+from bench.baseline_pages import NotFound, Who
+from bench.baseline_thread import page_start_for
+
+QUEUE_SIZE = 50  # app.services.moderation_queue.QUEUE_SIZE
+SEVERAL = 5  # app.services.muting.SEVERAL
+LEVEL_LABELS = {"low": "Low", "medium": "Medium", "high": "High"}
+SAME_MODERATOR = "You made this decision, so another moderator decides its appeal: a second pair of eyes."
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChoice:
+    value: str
+    label: str
+    guidance: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    post_id: int
+    moderator_id: int
+    holder: str
+    level: str
+    label: str
+    guidance: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLine:
+    id: int
+    reason: str
+    label: str
+    note: str
+    reporter_name: str
+    created_at: datetime
+    reporter_age: str
+    snapshot: str
+    snapshot_erased: bool = False
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    post_id: int
+    post_status: str
+    page_cursor: int | None
+    body_source: str
+    body_html: str
+    content_note: str
+    thread_id: int
+    thread_title: str
+    author_name: str
+    posted_as_member: bool
+    author_removed: int
+    author_suspended_until: datetime | None
+    author_muted_by_several: bool
+    reports: tuple[ReportLine, ...]
+    urgent: bool
+    waiting_since: datetime | None
+    waited: str
+    claim: ClaimView | None = None
+
+    # Worked out once per group: the template asks for some of them several times.
+    @cached_property
+    def at_risk_report_id(self) -> int | None:
+        return next((r.id for r in self.reports if r.reason == AT_RISK), None)
+
+    @cached_property
+    def claim_levels(self) -> list[LevelChoice]:
+        return levels()
+
+    @cached_property
+    def first_report_id(self) -> int | None:
+        return self.reports[0].id if self.reports else None
+
+    @cached_property
+    def snapshots(self) -> list[str]:
+        return list(dict.fromkeys(r.snapshot for r in self.reports if not r.snapshot_erased))
+
+    @cached_property
+    def erased(self) -> bool:
+        return any(r.snapshot_erased for r in self.reports)
+
+    @cached_property
+    def changed(self) -> bool:
+        return any(s != self.body_source for s in self.snapshots)
+
+    @cached_property
+    def choices(self) -> list[tuple[str, str, bool]]:
+        return moderation_actions.choices(self.post_status)
+
+
+@dataclass(frozen=True)
+class AppealItem:
+    id: int
+    kind: str
+    status: str
+    note: str
+    created_at: datetime
+    waited: str
+    author_name: str
+    author_paused_until: datetime | None
+    post_id: int | None
+    post_status: str
+    thread_id: int | None
+    thread_title: str
+    page_cursor: int | None
+    body_html: str
+    decision: str
+    decision_reason: str
+    decided_by: str
+    decided_at: datetime
+    why_not: str
+    outcome_reason: str = ""
+    edited_after: bool = False
+
+    @property
+    def outcomes(self) -> list[tuple[str, str]]:
+        return list(moderation_actions.APPEAL_OUTCOMES.items())
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    groups: list[ReportGroup]
+    page: int
+    first: int
+    next_cursor: int | None
+    appeals: list[AppealItem] = field(default_factory=list)
+
+
+def levels() -> list[LevelChoice]:
+    known = crisis_resources.current().levels
+    return [LevelChoice(v, LEVEL_LABELS[v], known[v].guidance if v in known else "") for v in CLAIM_LEVELS]
+
+
+GROUPS = """
+SELECT g.post_id, g.urgent, p.status, p.position, p.body_source, p.body_html, p.content_note,
+  p.content_note_kinds, p.thread_id, p.anonymous, p.author_id, t.title, u.pseudonym, u.suspended_until,
+  (SELECT count(*) FROM post r WHERE r.author_id = p.author_id AND r.status = 'removed'),
+  (SELECT count(DISTINCT m.muter_id) FROM mute m WHERE m.muted_id = p.author_id) >= ?,
+  c.moderator_id, c.level, c.created_at, cu.pseudonym
+FROM (SELECT post_id, max(CASE WHEN reason = 'at_risk' THEN 1 ELSE 0 END) AS urgent,
+        min(created_at) AS oldest
+      FROM report WHERE status = 'open' GROUP BY post_id
+      ORDER BY urgent DESC, oldest ASC, post_id LIMIT ? OFFSET ?) g
+JOIN post p ON p.id = g.post_id JOIN thread t ON t.id = p.thread_id
+LEFT JOIN "user" u ON u.id = p.author_id
+LEFT JOIN claim c ON c.post_id = p.id AND g.urgent = 1 LEFT JOIN "user" cu ON cu.id = c.moderator_id
+ORDER BY g.urgent DESC, g.oldest ASC, g.post_id
+"""
+REPORTS = """
+SELECT r.id, r.post_id, r.reason, r.note, r.snapshot, r.snapshot_erased, r.created_at,
+  u.pseudonym, u.created_at
+FROM report r LEFT JOIN "user" u ON u.id = r.reporter_id
+WHERE r.status = 'open' AND r.post_id IN ({})
+ORDER BY r.created_at, r.id
+"""
+APPEALS = """
+SELECT a.id, a.kind, a.status, a.note, a.created_at, a.outcome_reason, u.pseudonym, u.suspended_until,
+  m.action, m.reason, m.moderator_name, m.moderator_id, m.created_at,
+  p.id, p.status, p.thread_id, p.position, p.body_html, p.edited_at, t.title,
+  (SELECT count(*) FROM "user" x WHERE x.role IN ('moderator', 'admin')
+    AND (x.suspended_until IS NULL OR x.suspended_until <= ?))
+FROM appeal a JOIN mod_action m ON m.id = a.mod_action_id JOIN "user" u ON u.id = a.author_id
+LEFT JOIN post p ON p.id = a.post_id LEFT JOIN thread t ON t.id = p.thread_id
+WHERE a.status = 'open' ORDER BY a.created_at, a.id
+"""
+
+
+def queue(db: Database, who: Who, query: dict[str, str], now: datetime) -> tuple[str, dict]:
+    if who.viewer is None or not who.viewer.is_moderator:
+        raise NotFound  # the app answers a sign-in redirect or 403: not a benchmarked page
+    try:
+        page = int(query.get("page", "1"))
+    except ValueError:
+        raise NotFound from None
+    if not 1 <= page <= 2**31 - 1:
+        raise NotFound
+    size = QUEUE_SIZE
+    skipped = (page - 1) * size
+    psize = get_settings().page_size
+    rows = db.rows(GROUPS, (SEVERAL, size + 1, skipped))
+    next_cursor = page + 1 if len(rows) > size else None
+    rows = rows[:size]
+    lines: dict[int, list[ReportLine]] = {r[0]: [] for r in rows}
+    if rows:
+        new = timedelta(hours=get_settings().report_hide_min_account_age_hours)
+        marks = ", ".join("?" * len(rows))  # placeholders only: the ids are bound
+        for rid, post_id, reason, note, snapshot, erased, created, name, joined in db.rows(
+            REPORTS.format(marks), list(lines)
+        ):
+            age = timewords.member_for(db.when(joined), now=now, new=new) if joined is not None else ""
+            lines[post_id].append(
+                ReportLine(
+                    rid,
+                    reason,
+                    LABELS.get(reason, reason),
+                    note,
+                    name or FORMER_MEMBER,
+                    db.when(created),
+                    age,
+                    snapshot,
+                    bool(erased),
+                )
+            )
+    guidance = {c.value: c.guidance for c in levels()}
+    groups = []
+    for r in rows:
+        post_id, urgent, status, position, source, html, note, kinds, thread_id, anonymous = r[:10]
+        author_id, title, author, until, removed, several, holder_id, level, since, holder = r[10:]
+        own = tuple(lines[post_id])
+        until = db.when(until)
+        claim = None
+        if holder is not None and own:
+            claim = ClaimView(
+                post_id, holder_id, holder, level, LEVEL_LABELS[level], guidance[level], db.when(since)
+            )
+        first = own[0].created_at if own else None
+        groups.append(
+            ReportGroup(
+                post_id=post_id,
+                post_status=status,
+                page_cursor=page_start_for(position, psize),
+                body_source=source,
+                body_html=html,
+                content_note=words_of(kinds_of(kinds), note),
+                thread_id=thread_id,
+                thread_title=title,
+                author_name=author if author_id is not None else FORMER_MEMBER,
+                posted_as_member=bool(anonymous),
+                author_removed=removed,
+                author_suspended_until=until if author_id is not None and until and until > now else None,
+                author_muted_by_several=bool(several),
+                reports=own,
+                urgent=any(line.reason == AT_RISK for line in own),
+                waiting_since=first,
+                waited=timewords.waited(first, now) if first else "",
+                claim=claim,
+            )
+        )
+    appeals = _appeals(db, who.viewer.id, now) if page <= 1 else []
+    return "pages/mod_queue.html", {"queue": QueuePage(groups, page, skipped + 1, next_cursor, appeals)}
+
+
+def _appeals(db: Database, moderator_id: int, now: datetime) -> list[AppealItem]:
+    items = []
+    for row in db.rows(APPEALS, (db.stamp(now),)):
+        aid, kind, status, note, created, outcome, name, paused = row[:8]
+        action, reason, decided_name, decided_by, decided_at = row[8:13]
+        post_id, post_status, thread_id, position, html, edited, title, active = row[13:]
+        created, paused, decided_at, edited = (db.when(v) for v in (created, paused, decided_at, edited))
+        shown = post_id is not None and post_status != "deleted"
+        items.append(
+            AppealItem(
+                id=aid,
+                kind=kind,
+                status=status,
+                note=note,
+                created_at=created,
+                waited=timewords.waited(created, now),
+                author_name=name,
+                author_paused_until=paused if paused and paused > now else None,
+                post_id=post_id,
+                post_status=post_status if post_id is not None else "deleted",
+                thread_id=thread_id,
+                thread_title=title or "",
+                page_cursor=page_start_for(position, get_settings().page_size)
+                if post_id is not None
+                else None,
+                body_html=html if shown else "",
+                decision=moderation_actions.LOGGED.get(action, action),
+                decision_reason=reason,
+                decided_by=decided_name or "A former moderator",
+                decided_at=decided_at,
+                why_not=SAME_MODERATOR if decided_by == moderator_id and active > 1 else "",
+                outcome_reason=outcome,
+                edited_after=bool(shown and edited and edited > decided_at),
+            )
+        )
+    return items
