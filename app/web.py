@@ -2,10 +2,11 @@
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -160,11 +161,24 @@ def after_action(request: Request, target: str, *, full_load: bool = False) -> R
     return Response(status_code=204, headers={header: target, "Vary": "HX-Request"})
 
 
+# A browser drops tab and line breaks anywhere in a URL and controls at its ends, and reads `\` as `/`:
+# a target holding any of them, or a second slash at its start once its escapes are undone, goes home.
+_UNFOLLOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+NEXT_MAX = 2048  # proxies cut longer headers; no page of ours has so long an address
+_URL_SAFE = ":/%#?=@[]!$&'()*+,;~"  # what Starlette's RedirectResponse leaves unescaped, and `~`
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only same-site paths are followed after sign-in (no open redirect), as plain ASCII for a header."""
+    target = (target or "").strip(" ")
+    if len(target) > NEXT_MAX:
+        return "/"
+    path = quote(target, safe=_URL_SAFE)  # spaces and other letters are escaped, not refused
+    for form in (target, unquote(path)):
+        if not form.startswith("/") or form[1:2] == "/" or _UNFOLLOWABLE.search(form):
+            return "/"
+    parts = urlsplit(path)
+    return "/" if parts.scheme or parts.netloc else path
 
 
 def set_session_cookie(response: Response, token: str) -> None:
