@@ -55,6 +55,9 @@ SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"
 # Fields whose words an error page shows back, with the label each is shown under.
 KEPT_FIELDS = {"title": "Title", "body": "Your post", "content_note": "Content note", "note": "Your note"}
+# Our largest form (the reader's settings) has a few dozen fields and none of them is a file: a body
+# with more is not from our pages (Starlette answers 400, before anything is stored).
+FORM_LIMITS = {"max_fields": 100, "max_files": 0}
 
 
 @pass_context
@@ -86,6 +89,11 @@ templates.env.globals["note_choice_words"] = content_notes.CHOICES
 templates.env.globals["notice_kinds"] = notices.KINDS
 # Every page's header and compose forms read the lines, loaded once at start (create_app).
 templates.env.globals["crisis_resources"] = crisis_resources.current
+
+
+async def read_form(request: Request):
+    """The form as sent, within FORM_LIMITS (FastAPI reads a route's Form fields with the same)."""
+    return await request.form(**FORM_LIMITS)
 
 
 def wants_fragment(request: Request) -> bool:
@@ -292,10 +300,10 @@ async def error_page(
 ) -> Response:
     default_title, default_message = words_for(status)
     kept: dict[str, str] = {}
-    if request.method == "POST" and status != 413:
+    if request.method == "POST" and status not in (413, 431):
         # Whatever the error, the words someone wrote are shown back to them.
         try:
-            form = await request.form()
+            form = await read_form(request)
             kept = {k: str(form[k]) for k in KEPT_FIELDS if str(form.get(k) or "").strip()}
         except Exception:  # noqa: BLE001 - a broken body must not break the error page
             kept = {}
