@@ -161,10 +161,13 @@ def test_signing_in_with_htmx_gets_a_same_site_hx_redirect(client, member):
         assert_same_site(r.headers.get("hx-redirect"), payload)
 
 
-def test_a_refused_sign_in_keeps_only_a_same_site_next_in_its_form(client, member):
+@pytest.mark.parametrize("fragment", [False, True], ids=["plain", "htmx"])
+def test_a_refused_sign_in_keeps_only_a_same_site_next_in_its_form(client, member, fragment):
+    headers = {"HX-Request": "true"} if fragment else {}
     for payload in PAYLOADS[::3]:  # a wrong passphrase costs a full hash: a third of the corpus
-        r = sign_in(client, payload, passphrase="not the passphrase")
+        r = sign_in(client, payload, passphrase="not the passphrase", headers=headers)
         assert r.status_code == 422, payload
+        assert ("<html" in r.text) is not fragment
         assert_same_site(next_field(r.text), payload)
 
 

@@ -136,6 +136,23 @@ def test_a_text_field_is_taken_at_its_limit_and_refused_calmly_just_over_it(
     assert_answers(client)
 
 
+def test_over_its_limit_with_htmx_each_form_fragment_comes_back_with_the_text(browsers, world):
+    clients = {}
+    for who, path, field, limit, others in FIELDS:
+        if "/restore" in path:
+            continue
+        client = clients.get(who) or clients.setdefault(who, browsers(who))
+        token = csrf_of(client)
+        data = {k: fill(v, world) for k, v in others.items()} | {field: words(limit + 1)}
+        r = client.post(fill(path, world), data=data, headers={"HX-Request": "true", "X-CSRF-Token": token})
+        assert r.status_code == 422, (path, field)
+        target = r.headers["HX-Retarget"]
+        assert r.headers["HX-Reswap"] == "outerHTML" and "<html" not in r.text, (path, field)
+        assert parse(r.text).select_one(target) is not None, (path, target)
+        assert words(limit + 1) in shown_back(r.text, field), (path, field)
+    assert_answers(client)
+
+
 def test_a_pseudonym_and_a_passphrase_at_and_over_their_limits(client):
     def join(name: str, passphrase: str = PASSPHRASE):
         data = {"pseudonym": name, "passphrase": passphrase, "guidelines": "yes"}
