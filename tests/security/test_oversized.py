@@ -168,6 +168,16 @@ def test_a_pseudonym_and_a_passphrase_at_and_over_their_limits(client):
     assert long_phrase not in r.text  # a passphrase is never shown back
     assert join("Ab" * (pseudonyms.MAX_LEN // 2), long_phrase[:-1]).status_code == 200
     assert count(User) == 1
+    # As long as the body limit lets through: refused in plain words, never a 500.
+    huge = "ab " * 60_000
+    assert join(huge).status_code == 422
+    for path, data in (
+        ("/login", {"pseudonym": huge, "passphrase": PASSPHRASE}),
+        ("/login", {"pseudonym": "Someone", "passphrase": huge}),
+        ("/recover", {"pseudonym": huge[:100_000], "recovery_code": "A" * 50_000, "passphrase": PASSPHRASE}),
+    ):
+        assert client.post(path, data={**data, "csrf_token": csrf_of(client, path)}).status_code == 422, path
+    assert count(User) == 1
     assert_answers(client)
 
 
