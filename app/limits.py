@@ -6,7 +6,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.web import error_page
 
 # h11's own bound (uvicorn keeps its default), which h11 checks only while a head is still arriving:
-# a longer one that comes in a single read (up to 64 KiB on loopback) would reach the app whole.
+# a longer one that comes in a single read reaches the app whole (a 16 KiB cookie did, on loopback).
 MAX_HEAD_BYTES = 16 * 1024
 
 

@@ -55,8 +55,8 @@ SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"
 # Fields whose words an error page shows back, with the label each is shown under.
 KEPT_FIELDS = {"title": "Title", "body": "Your post", "content_note": "Content note", "note": "Your note"}
-# Our largest form (the reader's settings) has a few dozen fields and none of them is a file: a body
-# with more is not from our pages (Starlette answers 400, before anything is stored).
+# Our largest forms (a new thread, the reader's settings) have under 20 fields and none is a file: a
+# body with more is not from our pages (Starlette answers 400, before anything is stored).
 FORM_LIMITS = {"max_fields": 100, "max_files": 0}
 
 
