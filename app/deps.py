@@ -15,7 +15,7 @@ from app.errors import NotAllowed, SignInRequired
 from app.models import Post, Thread, User, is_moderator_role
 from app.security import csrf_for, csrf_ok, new_token
 from app.services import accounts, conversations, moderation_queue, posting, ratelimit, text
-from app.web import SESSION_COOKIE, VISITOR_COOKIE
+from app.web import SESSION_COOKIE, VISITOR_COOKIE, read_form
 
 CSRF_REFUSED = (
     "This form had expired or did not come from this site, so nothing was changed. "
@@ -100,7 +100,7 @@ async def require_csrf(request: Request) -> None:
         raise NotAllowed(CSRF_REFUSED)
     given = request.headers.get("X-CSRF-Token")
     if not given:
-        form = await request.form()
+        form = await read_form(request)
         given = str(form.get("csrf_token") or "")
     if not csrf_ok(getattr(request.state, "csrf_binding", ""), given):
         raise NotAllowed(CSRF_REFUSED)

@@ -17,6 +17,10 @@ STATUS_WORDS: dict[int, tuple[str, str]] = {
     ),
     422: ("Please check what you entered", "Some of what you sent could not be understood."),
     429: ("Let's slow down a little", "Please wait a moment, then try again."),
+    431: (
+        "That request was more than we can take",
+        "Your browser sent more with it than we accept. Clearing this site's cookies usually helps.",
+    ),
     500: (
         "Something went wrong on our side",
         "It is not your fault. Your words were not lost if you go back; please try again in a moment.",

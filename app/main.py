@@ -4,11 +4,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.responses import Response
 
 from app.config import PROJECT_ROOT, get_settings
 from app.deps import identify
 from app.errors import DomainError
+from app.limits import HeadLimit
 from app.routes import (
     accounts,
     appeals,
@@ -26,6 +28,7 @@ from app.routes import (
 )
 from app.services import crisis_check, crisis_resources
 from app.web import (
+    FORM_LIMITS,
     domain_error_handler,
     error_page,
     http_error_handler,
@@ -100,8 +103,13 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(identify)],
+        form_limits=FORM_LIMITS,
     )
 
+    # Inside guard, which refuses a declared Content-Length over the limit: a body sent without one
+    # (chunked) is counted as it is read, and past the limit the read raises a 413 answered calmly.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)
+    app.add_middleware(HeadLimit)
     app.middleware("http")(guard)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for module in ROUTERS:

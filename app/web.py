@@ -2,10 +2,11 @@
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -54,6 +55,9 @@ SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"
 # Fields whose words an error page shows back, with the label each is shown under.
 KEPT_FIELDS = {"title": "Title", "body": "Your post", "content_note": "Content note", "note": "Your note"}
+# Our largest forms (a new thread, the reader's settings) have under 20 fields and none is a file: a
+# body with more is not from our pages (Starlette answers 400, before anything is stored).
+FORM_LIMITS = {"max_fields": 100, "max_files": 0}
 
 
 @pass_context
@@ -85,6 +89,11 @@ templates.env.globals["note_choice_words"] = content_notes.CHOICES
 templates.env.globals["notice_kinds"] = notices.KINDS
 # Every page's header and compose forms read the lines, loaded once at start (create_app).
 templates.env.globals["crisis_resources"] = crisis_resources.current
+
+
+async def read_form(request: Request):
+    """The form as sent, within FORM_LIMITS (FastAPI reads a route's Form fields with the same)."""
+    return await request.form(**FORM_LIMITS)
 
 
 def wants_fragment(request: Request) -> bool:
@@ -160,11 +169,24 @@ def after_action(request: Request, target: str, *, full_load: bool = False) -> R
     return Response(status_code=204, headers={header: target, "Vary": "HX-Request"})
 
 
+# A browser drops tab and line breaks anywhere in a URL and controls at its ends, and reads `\` as `/`:
+# a target holding any of them, or a second slash at its start once its escapes are undone, goes home.
+_UNFOLLOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+NEXT_MAX = 2048  # proxies cut longer headers; no page of ours has so long an address
+_URL_SAFE = ":/%#?=@[]!$&'()*+,;~"  # what Starlette's RedirectResponse leaves unescaped, and `~`
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only same-site paths are followed after sign-in (no open redirect), as plain ASCII for a header."""
+    target = (target or "").strip(" ")
+    if len(target) > NEXT_MAX:
+        return "/"
+    path = quote(target, safe=_URL_SAFE)  # spaces and other letters are escaped, not refused
+    for form in (target, unquote(path)):
+        if not form.startswith("/") or form[1:2] == "/" or _UNFOLLOWABLE.search(form):
+            return "/"
+    parts = urlsplit(path)
+    return "/" if parts.scheme or parts.netloc else path
 
 
 def set_session_cookie(response: Response, token: str) -> None:
@@ -278,10 +300,10 @@ async def error_page(
 ) -> Response:
     default_title, default_message = words_for(status)
     kept: dict[str, str] = {}
-    if request.method == "POST" and status != 413:
+    if request.method == "POST" and status not in (413, 431):
         # Whatever the error, the words someone wrote are shown back to them.
         try:
-            form = await request.form()
+            form = await read_form(request)
             kept = {k: str(form[k]) for k in KEPT_FIELDS if str(form.get(k) or "").strip()}
         except Exception:  # noqa: BLE001 - a broken body must not break the error page
             kept = {}

@@ -7,14 +7,14 @@ from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, Cursor, SessionDep
 from app.services import notices
-from app.web import after_action, path_for, render, wants_fragment
+from app.web import after_action, path_for, read_form, render, wants_fragment
 
 router = APIRouter()
 
 
 async def wanted_kinds(request: Request) -> set[str]:
     """The kinds ticked (`notice_<kind>=on`); a box left unticked is a kind turned off."""
-    form = await request.form()
+    form = await read_form(request)
     prefix = notices.FIELD_PREFIX
     return {k[len(prefix) :] for k, v in form.items() if k.startswith(prefix) and v == "on"}
 

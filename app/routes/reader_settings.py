@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.deps import CSRF, CurrentUser, SessionDep
 from app.services import content_notes, muting, notices, text
-from app.web import FormSpec, after_action, keep_form, path_for, render, wants_fragment
+from app.web import FormSpec, after_action, keep_form, path_for, read_form, render, wants_fragment
 
 router = APIRouter()
 SETTINGS_FORM = FormSpec(
@@ -18,7 +18,7 @@ SAVED = "Your choices are saved. They hold on every page you read while signed i
 
 async def note_fields(request: Request) -> dict[str, str]:
     """Every `note_<kind>` field as sent (unknown ones too: the service refuses them, 422)."""
-    form = await request.form()
+    form = await read_form(request)
     return {
         k: text.without_controls(str(v)) for k, v in form.items() if k.startswith(content_notes.FIELD_PREFIX)
     }

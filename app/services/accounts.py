@@ -61,7 +61,7 @@ def _passphrase_problem(passphrase: str) -> str | None:
             f"A passphrase is at least {MIN_PASSPHRASE} characters. A few words you will remember work well."
         )
     if len(passphrase) > MAX_PASSPHRASE:
-        return "That passphrase is longer than we can take."
+        return f"A passphrase can be up to {MAX_PASSPHRASE:,} characters; this one has {len(passphrase):,}."
     return None
 
 

@@ -12,6 +12,11 @@ BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 # Elements whose insides are a member's words: nothing in them may carry htmx or form controls.
 USER_TEXT = ".post-body, .snapshot"
 _SPACES = re.compile(r"[\s\x00-\x1f]+")
+_TOKEN = re.compile(r"\b[0-9a-f]{64}\b")  # the page's CSRF token (hex SHA-256), different per visitor
+
+
+def _blur(value: str) -> str:
+    return re.sub(r"\d+", "N", _TOKEN.sub("TOKEN", value))
 
 
 def _is_hx(name: str) -> bool:
@@ -19,9 +24,9 @@ def _is_hx(name: str) -> bool:
 
 
 def hx_shapes(soup: BeautifulSoup) -> set[tuple[str, str, str]]:
-    """Every htmx attribute on the page as (tag, name, value with numbers blurred): what templates write."""
+    """Every htmx attribute on the page as (tag, name, value with numbers and the token blurred)."""
     return {
-        (el.name, name, re.sub(r"\d+", "N", str(value)))
+        (el.name, name, _blur(str(value)))
         for el in soup.find_all(True)
         for name, value in el.attrs.items()
         if _is_hx(name)
@@ -42,7 +47,7 @@ def problems(html: str, *, baseline: set[tuple[str, str, str]]) -> list[str]:
                 found.append(f"{el.name}[{name}]")
             if name in URL_ATTRS and _SPACES.sub("", value).lower().startswith(BAD_SCHEMES):
                 found.append(f"{el.name}[{name}={value[:40]}]")
-            if _is_hx(name) and (el.name, name, re.sub(r"\d+", "N", value)) not in baseline:
+            if _is_hx(name) and (el.name, name, _blur(value)) not in baseline:
                 found.append(f"new {el.name}[{name}]")
     for container in soup.select(USER_TEXT):
         for el in container.find_all(True):
