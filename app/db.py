@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -111,3 +113,34 @@ def read(query, *args):
     """
     with new_session() as session:
         return query(session, *args)
+
+
+# SQLite primary result codes of a store that cannot serve now (busy, locked, out of memory, read-only,
+# I/O, corrupt, full, cannot open, lock protocol); others (SQLITE_ERROR: no such table, bad SQL) are bugs.
+SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15})
+# PostgreSQL SQLSTATEs outside psycopg's OperationalError that mean the same: a read-only transaction
+# (a standby, default_transaction_read_only), and the classes of connection and resource failures.
+POSTGRES_UNAVAILABLE = frozenset({"25006"})
+POSTGRES_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+
+
+# The exceptions storage_unavailable() sorts: the app's handler for them answers 503 or, if not, 500.
+STORAGE_FAILURES = (DBAPIError, PoolTimeout)
+
+
+def storage_unavailable(exc: BaseException) -> bool:
+    """The database is away, read-only, full or overloaded: nothing was saved, and a retry may work."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in SQLITE_UNAVAILABLE
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate:
+        return sqlstate in POSTGRES_UNAVAILABLE or sqlstate.startswith(POSTGRES_UNAVAILABLE_CLASSES)
+    # No code at all: the driver could not reach the database (refused, closed, terminated).
+    return isinstance(exc, OperationalError | InterfaceError)
