@@ -97,7 +97,14 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError as exc:
+            # The request's session closes after its answer has gone: a connection that died under it
+            # (the database stopped) must not cut that answer off. It is dropped, never reused.
+            if not storage_unavailable(exc):
+                raise
+            session.invalidate()
 
 
 def insert(session: Session, table):

@@ -5,6 +5,7 @@ SQLite and PostgreSQL, and `pytest tests/faults` runs it directly. Each test's f
 in the terminal summary at the end of the run.
 """
 
+import os
 import secrets
 from collections.abc import Callable, Iterator
 
@@ -30,8 +31,8 @@ def figures() -> Callable[[str], None]:
 
 
 @pytest.fixture
-def serve(database_url, tmp_path) -> Iterator[Callable[..., LiveServer]]:
-    """serve(url=None) -> a started server on this test's database (or `url`); each call a new process.
+def serve(tmp_path) -> Iterator[Callable[..., LiveServer]]:
+    """serve(url=None) -> a started server on DATABASE_URL (the test database) or `url`; a new one each call.
 
     Every process shares one secret key, so members' sessions and form tokens outlive a restart.
     """
@@ -39,7 +40,7 @@ def serve(database_url, tmp_path) -> Iterator[Callable[..., LiveServer]]:
     secret = secrets.token_hex(32)
 
     def start(url: str | None = None) -> LiveServer:
-        env = {**APP_ENV, "DATABASE_URL": url or database_url, "PEERBEARING_SECRET_KEY": secret}
+        env = {**APP_ENV, "DATABASE_URL": url or os.environ["DATABASE_URL"], "PEERBEARING_SECRET_KEY": secret}
         log = tmp_path / f"serve-{len(started)}.log"
         server = LiveServer(env, log_path=log, workers=WORKERS, own_group=True)
         started.append(server)

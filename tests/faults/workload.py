@@ -76,7 +76,7 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
     acknowledged: set[str] = field(default_factory=set)  # reply markers answered 303
     sent: set[str] = field(default_factory=set)  # every reply marker sent, answered or not
-    statuses: Counter = field(default_factory=Counter)  # (kind, status or "no answer")
+    statuses: Counter = field(default_factory=Counter)  # (kind, status or "no answer: <why>")
     latencies: defaultdict = field(default_factory=lambda: defaultdict(list))  # kind -> seconds
     pages: dict = field(default_factory=dict)  # status -> one answer's text, to read its words
     started: float = field(default_factory=time.monotonic)
@@ -179,8 +179,8 @@ class Workload:
         began = time.monotonic()
         try:
             answer = client.request(method, path, data=data)
-        except httpx.TransportError:
-            self.ledger.record(kind, "no answer", time.monotonic() - began)
+        except httpx.TransportError as exc:
+            self.ledger.record(kind, f"no answer: {type(exc).__name__}", time.monotonic() - began)
             time.sleep(0.05)  # the server is down: do not spin
             return
         self.ledger.record(kind, answer.status_code, time.monotonic() - began, answer.text)
