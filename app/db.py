@@ -53,7 +53,9 @@ def make_engine(url: str) -> Engine:
                 "journal_mode=WAL",
                 "synchronous=FULL",  # acknowledged means durable
                 "foreign_keys=ON",
-                "busy_timeout=10000",
+                # SQLite's busy handler is not a queue (a newcomer can pass a writer that has waited
+                # long): with 32 writers at once on a loaded machine 10 s was too short for the last.
+                "busy_timeout=30000",
             ):
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()
@@ -90,6 +92,25 @@ def new_session(*, write: bool = False) -> Session:
     engine = get_engine()
     bind = engine.execution_options(begin_immediate=True) if write else engine
     return Session(bind, expire_on_commit=False)
+
+
+def reads_only(session: Session) -> None:
+    """The session's next transaction only reads: on SQLite a plain BEGIN even in a POST's session, so
+    it does not queue behind writers for the write lock (WAL readers never wait). It must end before
+    anything is written (end_reads); the session's later transactions begin as the session was made."""
+    if _on_sqlite(session) and not session.in_transaction():
+        session.connection(execution_options={"begin_immediate": False})
+
+
+def end_reads(session: Session) -> None:
+    """On SQLite, end the read transaction reads_only() began: the write that follows takes the lock
+    only when it starts, after the words are rendered. PostgreSQL's reads hold no such lock."""
+    if _on_sqlite(session):
+        session.commit()
+
+
+def _on_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def session_scope(*, write: bool = False) -> Iterator[Session]:
