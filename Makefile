@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The project itself, its dependencies already installed from the lock (setuptools comes from the lock too).
 INSTALL_SELF := $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run test test-sqlite test-postgres lint lock lock-upgrade migrate seed bench test-e2e screenshots node-deps clean
+.PHONY: run test test-faults test-sqlite test-postgres lint lock lock-upgrade migrate seed bench test-e2e screenshots node-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,18 @@ test: $(DEV_STAMP) node-deps
 	@if [ -n "$$PEERBEARING_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ] || $(PG_ANSWERS) 2>/dev/null; then \
 		echo "== the same suite on PostgreSQL =="; \
 		PEERBEARING_TEST_ENGINE=postgres $(BIN)/python -m pytest; \
+	else \
+		echo "PostgreSQL does not answer on 127.0.0.1:5432 (set PEERBEARING_TEST_POSTGRES_URL): SQLite run only."; \
+	fi
+
+# Faults, on SQLite then PostgreSQL (same rule as `make test`): the server SIGKILLed mid-stream, a
+# private PostgreSQL cluster stopped under load, 32 connections held for 60 s
+# (PEERBEARING_FAULT_LOAD_SECONDS shortens it). Figures are printed at the end of each run.
+test-faults: $(DEV_STAMP)
+	PEERBEARING_TEST_ENGINE=sqlite $(BIN)/python -m pytest tests/faults
+	@if [ -n "$$PEERBEARING_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ] || $(PG_ANSWERS) 2>/dev/null; then \
+		echo "== the fault tests on PostgreSQL =="; \
+		PEERBEARING_TEST_ENGINE=postgres $(BIN)/python -m pytest tests/faults; \
 	else \
 		echo "PostgreSQL does not answer on 127.0.0.1:5432 (set PEERBEARING_TEST_POSTGRES_URL): SQLite run only."; \
 	fi

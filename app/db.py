@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -51,7 +53,9 @@ def make_engine(url: str) -> Engine:
                 "journal_mode=WAL",
                 "synchronous=FULL",  # acknowledged means durable
                 "foreign_keys=ON",
-                "busy_timeout=10000",
+                # SQLite's busy handler is not a queue (a newcomer can pass a writer that has waited
+                # long): with 32 writers at once on a loaded machine 10 s was too short for the last.
+                "busy_timeout=30000",
             ):
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()
@@ -90,12 +94,38 @@ def new_session(*, write: bool = False) -> Session:
     return Session(bind, expire_on_commit=False)
 
 
+def reads_only(session: Session) -> None:
+    """The session's next transaction only reads: on SQLite a plain BEGIN even in a POST's session, so
+    it does not queue behind writers for the write lock (WAL readers never wait). It must end before
+    anything is written (end_reads); the session's later transactions begin as the session was made."""
+    if _on_sqlite(session) and not session.in_transaction():
+        session.connection(execution_options={"begin_immediate": False})
+
+
+def end_reads(session: Session) -> None:
+    """On SQLite, end the read transaction reads_only() began: the write that follows takes the lock
+    only when it starts, after the words are rendered. PostgreSQL's reads hold no such lock."""
+    if _on_sqlite(session):
+        session.commit()
+
+
+def _on_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def session_scope(*, write: bool = False) -> Iterator[Session]:
     session = new_session(write=write)
     try:
         yield session
     finally:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError as exc:
+            # The request's session closes after its answer has gone: a connection that died under it
+            # (the database stopped) must not cut that answer off. It is dropped, never reused.
+            if not storage_unavailable(exc):
+                raise
+            session.invalidate()
 
 
 def insert(session: Session, table):
@@ -111,3 +141,34 @@ def read(query, *args):
     """
     with new_session() as session:
         return query(session, *args)
+
+
+# SQLite primary result codes of a store that cannot serve now (busy, locked, out of memory, read-only,
+# I/O, corrupt, full, cannot open, lock protocol); others (SQLITE_ERROR: no such table, bad SQL) are bugs.
+SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15})
+# PostgreSQL SQLSTATEs outside psycopg's OperationalError that mean the same: a read-only transaction
+# (a standby, default_transaction_read_only), and the classes of connection and resource failures.
+POSTGRES_UNAVAILABLE = frozenset({"25006"})
+POSTGRES_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+
+
+# The exceptions storage_unavailable() sorts: the app's handler for them answers 503 or, if not, 500.
+STORAGE_FAILURES = (DBAPIError, PoolTimeout)
+
+
+def storage_unavailable(exc: BaseException) -> bool:
+    """The database is away, read-only, full or overloaded: nothing was saved, and a retry may work."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in SQLITE_UNAVAILABLE
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate:
+        return sqlstate in POSTGRES_UNAVAILABLE or sqlstate.startswith(POSTGRES_UNAVAILABLE_CLASSES)
+    # No code at all: the driver could not reach the database (refused, closed, terminated).
+    return isinstance(exc, OperationalError | InterfaceError)

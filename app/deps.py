@@ -47,7 +47,11 @@ class Viewer:
 
 def identify(request: Request, session: SessionDep) -> None:
     """Runs for every route: sets request.state.user, .viewer and .csrf."""
-    found = accounts.user_for_token(session, request.cookies.get(SESSION_COOKIE))
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        # Who is asking is read, then committed below: a POST need not hold the write lock for it.
+        db.reads_only(session)
+    found = accounts.user_for_token(session, token)
     request.state.user = None
     request.state.viewer = None
     if found:
@@ -141,12 +145,23 @@ Cursor = Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]
 
 
-def load_thread(session: SessionDep, thread_id: RowId) -> Thread:
-    return posting.get_thread(session, thread_id)
+def load_thread(request: Request, session: SessionDep, thread_id: RowId) -> Thread:
+    return _read_before_writing(request, session, posting.get_thread, thread_id)
 
 
-def load_post(session: SessionDep, post_id: RowId) -> Post:
-    return posting.get_post(session, post_id)
+def load_post(request: Request, session: SessionDep, post_id: RowId) -> Post:
+    return _read_before_writing(request, session, posting.get_post, post_id)
+
+
+def _read_before_writing(request: Request, session: Session, load, row_id: int):
+    """A POST loads what it names in a read of its own, so the service's write holds SQLite's lock only
+    while writing (under load, a lock held through rendering made other writers wait past busy_timeout)."""
+    if request.method != "POST":
+        return load(session, row_id)
+    db.reads_only(session)
+    found = load(session, row_id)
+    db.end_reads(session)
+    return found
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

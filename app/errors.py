@@ -25,7 +25,14 @@ STATUS_WORDS: dict[int, tuple[str, str]] = {
         "Something went wrong on our side",
         "It is not your fault. Your words were not lost if you go back; please try again in a moment.",
     ),
+    503: ("The forum cannot save or show posts for a moment", "Please try again in a minute."),
 }
+# What a 503 says beside the words someone wrote: on the error page, or in their form.
+UNAVAILABLE_KEPT = "Nothing you wrote is lost: it is below, copy it if you like, and try again in a minute."
+UNAVAILABLE_IN_FORM = (
+    "The forum cannot save or show posts for a moment. Nothing you wrote is lost: it is still in the form "
+    "below, copy it if you like, and try again in a minute."
+)
 
 
 def words_for(status: int) -> tuple[str, str]:
@@ -68,6 +75,16 @@ class TooMany(DomainError):
     def __init__(self, message: str, *, retry_after: int = 60, fields: dict[str, str] | None = None):
         super().__init__(message, fields=fields)
         self.retry_after = retry_after
+
+
+class StorageUnavailable(DomainError):
+    """The database is away, read-only or full: nothing was saved, and trying again soon may work."""
+
+    status_code = 503
+    retry_after = 30
+
+    def __init__(self, message: str = UNAVAILABLE_IN_FORM):
+        super().__init__(message)
 
 
 class SignInRequired(DomainError):

@@ -8,6 +8,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.responses import Response
 
 from app.config import PROJECT_ROOT, get_settings
+from app.db import STORAGE_FAILURES
 from app.deps import identify
 from app.errors import DomainError
 from app.limits import HeadLimit
@@ -33,6 +34,7 @@ from app.web import (
     error_page,
     http_error_handler,
     server_error_handler,
+    storage_error_handler,
     unreadable_request_handler,
 )
 
@@ -117,5 +119,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, unreadable_request_handler)
+    for failure in STORAGE_FAILURES:  # a database away, read-only or full: 503 with the words kept
+        app.add_exception_handler(failure, storage_error_handler)
     app.add_exception_handler(Exception, server_error_handler)
     return app

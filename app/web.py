@@ -13,10 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import PROJECT_ROOT, get_settings
-from app.errors import DomainError, SignInRequired, TooMany, words_for
+from app.db import storage_unavailable
+from app.errors import UNAVAILABLE_KEPT, DomainError, SignInRequired, StorageUnavailable, words_for
 from app.models import FORMER_MEMBER, utcnow
 from app.services import (
     content_notes,
@@ -46,7 +48,7 @@ HTMX_CONFIG = json.dumps(
         "responseHandling": [
             {"code": "204", "swap": False},
             # Our own error answers are fragments meant to be shown (they retarget themselves).
-            {"code": "^(2..|3..|400|403|404|409|413|422|429|500)$", "swap": True},
+            {"code": "^(2..|3..|400|403|404|409|413|422|429|500|503)$", "swap": True},
             {"code": "...", "swap": False, "error": True},
         ],
     }
@@ -261,22 +263,35 @@ def _form_values(form: FormContext | None) -> dict[str, Any] | None:
         return form.resolve()
     except DomainError:  # what the form shows is gone (a report that never was): the plain error page
         return None
+    except SQLAlchemyError as exc:  # a lazy value read the database, and it is away: the plain error page
+        if storage_unavailable(exc):
+            return None
+        raise
 
 
 async def domain_error_handler(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, SignInRequired):
         return _to_sign_in(request)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else {}
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     form: FormContext | None = getattr(request.state, "form", None)
     ctx = {"error": exc, "errors": exc.fields, "message": exc.message}
     values = _form_values(form)
     if values is not None:
         ctx.update(values)
-        if wants_fragment(request):
-            headers |= {"HX-Retarget": f"#{form.target}", "HX-Reswap": "outerHTML"}
-            return render(request, form.spec.partial, ctx, status_code=exc.status_code, headers=headers)
-        return render(request, form.spec.page, ctx, status_code=exc.status_code, headers=headers)
-    return await error_page(request, exc.status_code, exc.title, exc.message, headers=headers)
+        try:
+            if wants_fragment(request):
+                headers |= {"HX-Retarget": f"#{form.target}", "HX-Reswap": "outerHTML"}
+                return render(request, form.spec.partial, ctx, status_code=exc.status_code, headers=headers)
+            return render(request, form.spec.page, ctx, status_code=exc.status_code, headers=headers)
+        except SQLAlchemyError:
+            # The failed write rolled back and expired what the form shows (its thread, its categories):
+            # with the database away it cannot be read again, so the words go back on the error page.
+            if not isinstance(exc, StorageUnavailable):
+                raise
+            headers = {"Retry-After": str(retry_after)}
+    message = None if isinstance(exc, StorageUnavailable) else exc.message
+    return await error_page(request, exc.status_code, exc.title, message, headers=headers)
 
 
 def _to_sign_in(request: Request) -> Response:
@@ -307,6 +322,8 @@ async def error_page(
             kept = {k: str(form[k]) for k in KEPT_FIELDS if str(form.get(k) or "").strip()}
         except Exception:  # noqa: BLE001 - a broken body must not break the error page
             kept = {}
+    if not message and status == 503 and kept:
+        message = UNAVAILABLE_KEPT
     ctx = {
         "status": status,
         "title": title or default_title,
@@ -332,6 +349,25 @@ async def unreadable_request_handler(request: Request, exc: RequestValidationErr
     return await error_page(request, 422, title, "Please go back and follow the link again.")
 
 
+async def storage_error_handler(request: Request, exc: Exception) -> Response:
+    """The database is away, read-only or full: a calm 503 with the words kept; anything else is a 500."""
+    if not storage_unavailable(exc):
+        return await server_error_handler(request, exc)
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or ""
+    # One line, no user data: the route's path (ids only), the failure's class and code.
+    log.warning(
+        "storage unavailable on %s %s: %s %s",
+        request.method,
+        request.url.path,
+        type(orig or exc).__name__,
+        code,
+    )
+    return await domain_error_handler(request, StorageUnavailable())
+
+
 async def server_error_handler(request: Request, exc: Exception) -> Response:
+    if storage_unavailable(exc):  # raised where no handler of its own could catch it (inside another handler)
+        return await storage_error_handler(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return await error_page(request, 500)

@@ -6,6 +6,7 @@ its own copy, since it runs from the same development install (httpx is all this
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def free_port() -> int:
 class LiveServer:
     """One `peerbearing serve` process with its own environment and log file; stop() ends it and its workers.
 
-    `env` adds to this process's environment, or replaces it with `inherit=False`.
+    `env` adds to this process's environment, or replaces it with `inherit=False`. `own_group` starts
+    it in a process group of its own, so kill() can end the master and its workers at one stroke.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class LiveServer:
         workers: int = 1,
         args: tuple[str, ...] = (),
         inherit: bool = True,
+        own_group: bool = False,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -53,6 +56,7 @@ class LiveServer:
         self.log_path = log_path
         self.workers = workers
         self.args = args
+        self.own_group = own_group
         self.process: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> str:
@@ -74,7 +78,12 @@ class LiveServer:
         args += ["--workers", str(self.workers), *self.args]
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                args,
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.own_group,
             )
         deadline = time.monotonic() + STARTUP_LIMIT_S
         while time.monotonic() < deadline:
@@ -94,6 +103,13 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group, master and workers at once: no shutdown, no cleanup (a crash)."""
+        assert self.own_group and self.process, "kill() needs a server started with own_group=True"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

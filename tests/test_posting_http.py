@@ -293,3 +293,16 @@ def test_a_thread_page_shows_the_author_the_reason_and_nobody_the_words(client, 
             assert "Removed words" not in html and "removed by a moderator" in html
     assert "reason: Unkind" in client.get(f"/t/{thread.id}").text
     assert "reason: Unkind" not in other_client.get(f"/t/{thread.id}").text
+
+
+def test_a_reply_that_waited_for_the_lock_does_not_move_the_threads_last_activity_back(session, monkeypatch):
+    """Its time is read before the thread row's lock is taken, so a later reply may commit first."""
+    from datetime import timedelta
+
+    thread = make_thread(session, make_user(session))
+    later = posting.reply(session, thread=thread, author=make_user(session), body="Committed first.")
+    waited = later.created_at - timedelta(seconds=2)
+    monkeypatch.setattr(posting, "utcnow", lambda: waited)
+    posting.reply(session, thread=load(Thread, thread.id), author=make_user(session), body="Waited.")
+    stored = load(Thread, thread.id)
+    assert stored.last_activity_at == later.created_at and stored.reply_count == 2

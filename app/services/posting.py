@@ -4,12 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, PostVersion, Thread, User, utcnow
+from app.models.base import UTCDateTime
 from app.services import content_notes, erasure, notices, reporting, standing, text
 
 TITLE_MIN, TITLE_MAX = 3, 150
@@ -147,7 +148,7 @@ def reply(
     position = session.scalar(
         update(Thread)
         .where(Thread.id == thread.id, Thread.locked.is_(False))
-        .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+        .values(reply_count=Thread.reply_count + 1, last_activity_at=_later_of(now))
         .returning(Thread.reply_count)
     )
     if position is None:
@@ -165,6 +166,12 @@ def reply(
     session.commit()
     post.author = author
     return post
+
+
+def _later_of(now: datetime):
+    """The thread's last activity never goes back: `now` was read before the row's lock was taken, so
+    a reply that waited for it may carry an earlier time than one already committed."""
+    return case((Thread.last_activity_at > now, Thread.last_activity_at), else_=literal(now, UTCDateTime()))
 
 
 def _reply_to_moderators(
@@ -214,7 +221,7 @@ def publish(session: Session, *, post: Post, author: User) -> Post:
         position = session.scalar(
             update(Thread)
             .where(Thread.id == post.thread_id, Thread.locked.is_(False), Thread.status == PostStatus.visible)
-            .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+            .values(reply_count=Thread.reply_count + 1, last_activity_at=_later_of(now))
             .returning(Thread.reply_count)
         )
         if position is None:
