@@ -33,7 +33,7 @@ HTMX_CONFIG = json.dumps(
         "selfRequestsOnly": True,
         "responseHandling": [
             {"code": "204", "swap": False},
-            {"code": "^(2..|3..|400|403|404|409|413|422|429|500)$", "swap": True},
+            {"code": "^(2..|3..|400|403|404|409|413|422|429|500|503)$", "swap": True},
             {"code": "...", "swap": False, "error": True},
         ],
     }
