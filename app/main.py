@@ -3,8 +3,9 @@
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT, get_settings
 from app.deps import identify
@@ -29,7 +30,9 @@ from app.web import (
     domain_error_handler,
     error_page,
     http_error_handler,
+    route_paths,
     server_error_handler,
+    templates,
     unreadable_request_handler,
 )
 
@@ -48,27 +51,81 @@ SECURITY_HEADERS = {
 }
 
 
-async def guard(request: Request, call_next) -> Response:
-    """Size limit, a calm page for any crash, and the headers every answer carries."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        response = await error_page(request, 413)
-    else:
+class Guard:
+    """Size limit, a calm page for any crash, and the headers every answer carries.
+
+    A plain ASGI middleware: it only edits the response's start message, so a page streams through
+    without the per-request task and memory stream of @app.middleware("http").
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            response = await error_page(Request(scope, receive), 413)
+            await response(scope, receive, with_page_headers(scope, send))
+            return
+        body: list[bytes] = []
+        started = False
+
+        async def kept_receive() -> Message:
+            # What the app read, kept so the crash page can show the words someone wrote.
+            message = await receive()
+            if message["type"] == "http.request":
+                body.append(message.get("body", b""))
+            return message
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception as exc:  # noqa: BLE001 - answered here, so it gets the headers below too
+            await self.app(scope, kept_receive, with_page_headers(scope, send_started))
+        except Exception as exc:
+            if started:  # too late for another answer: the connection is cut, as without this
+                raise
+            request = Request(scope, replay(b"".join(body), receive))
             response = await server_error_handler(request, exc)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not get_settings().allow_indexing:
-        # Members' words stay out of search engines unless the operator opts in.
-        response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
-    if request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
-    else:
-        # Pages may show who is signed in: never stored by shared caches or devices.
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+            await response(scope, receive, with_page_headers(scope, send))
+
+
+def with_page_headers(scope: Scope, send: Send) -> Send:
+    """send, with the security, indexing and caching headers added to whatever the app set."""
+    static = scope["path"].startswith("/static/")
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS.items():
+                headers.setdefault(name, value)
+            if not get_settings().allow_indexing:
+                # Members' words stay out of search engines unless the operator opts in.
+                headers.setdefault("X-Robots-Tag", "noindex, nofollow")
+            # Pages may show who is signed in: never stored by shared caches or devices.
+            headers.setdefault("Cache-Control", "public, max-age=3600" if static else "no-store")
+        await send(message)
+
+    return sending
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body already read once, then whatever comes next."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
 
 
 ROUTERS = (
@@ -102,7 +159,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(identify)],
     )
 
-    app.middleware("http")(guard)
+    app.add_middleware(Guard)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
@@ -110,4 +167,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, unreadable_request_handler)
     app.add_exception_handler(Exception, server_error_handler)
+    app.state.route_paths = route_paths(app)
+    # Compiled once per process unless asked (PEERBEARING_TEMPLATE_RELOAD): no freshness check per include.
+    templates.env.auto_reload = settings.template_reload
     return app
