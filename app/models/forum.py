@@ -62,7 +62,11 @@ class Thread(SQLModel, table=True):
 
 
 class Post(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("thread_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("thread_id", "position"),
+        # An author's posts (erasure, export) and, covering, how many were removed (the /mod queue).
+        Index("ix_post_author_id_status", "author_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     thread_id: int = Field(
@@ -70,7 +74,7 @@ class Post(SQLModel, table=True):
     )
     author_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True, index=True),
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True),
     )
     position: int = Field(default=0)
     body_source: str = Field(sa_column=Column(Text, nullable=False))
