@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     edit_window_minutes: int = 1440
     # The phrases file of the check while writing; empty: the examples shipped in app/operator/.
     crisis_phrases: str = ""
+    # On while editing templates: each is re-read when its file changes. Off, each is compiled once
+    # per process and no page pays a file-system check per include.
+    template_reload: bool = False
 
     def check(self) -> None:
         self.check_extras()

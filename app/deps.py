@@ -110,7 +110,7 @@ async def require_csrf(request: Request) -> None:
         raise NotAllowed(CSRF_REFUSED)
 
 
-def client_key(request: Request) -> str:
+async def client_key(request: Request) -> str:
     """Who is asking, for rate limits: a daily-rotating keyed hash, never the address itself.
 
     The address is the socket's peer (`request.client.host`). The app trusts no header:
@@ -120,18 +120,20 @@ def client_key(request: Request) -> str:
     return ratelimit.client_key(request.client.host if request.client else "")
 
 
-def current_user(request: Request) -> User:
+# The dependencies that only read request.state are async: they run on the event loop, with no trip
+# to the thread pool that a plain `def` costs on every request.
+async def current_user(request: Request) -> User:
     user = getattr(request.state, "user", None)
     if user is None:
         raise SignInRequired("Please sign in first.")
     return user
 
 
-def optional_user(request: Request) -> User | None:
+async def optional_user(request: Request) -> User | None:
     return getattr(request.state, "user", None)
 
 
-def moderator_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def moderator_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_moderator:
         raise NotAllowed("This page is for moderators.")
     return user

@@ -3,9 +3,10 @@
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT, get_settings
 from app.db import STORAGE_FAILURES
@@ -33,8 +34,10 @@ from app.web import (
     domain_error_handler,
     error_page,
     http_error_handler,
+    route_paths,
     server_error_handler,
     storage_error_handler,
+    templates,
     unreadable_request_handler,
 )
 
@@ -53,27 +56,81 @@ SECURITY_HEADERS = {
 }
 
 
-async def guard(request: Request, call_next) -> Response:
-    """Size limit, a calm page for any crash, and the headers every answer carries."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        response = await error_page(request, 413)
-    else:
+class Guard:
+    """Size limit, a calm page for any crash, and the headers every answer carries.
+
+    A plain ASGI middleware: it only edits the response's start message, so a page streams through
+    without the per-request task and memory stream of @app.middleware("http").
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            response = await error_page(Request(scope, receive), 413)
+            await response(scope, receive, with_page_headers(scope, send))
+            return
+        body: list[bytes] = []
+        started = False
+
+        async def kept_receive() -> Message:
+            # What the app read, kept so the crash page can show the words someone wrote.
+            message = await receive()
+            if message["type"] == "http.request":
+                body.append(message.get("body", b""))
+            return message
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception as exc:  # noqa: BLE001 - answered here, so it gets the headers below too
+            await self.app(scope, kept_receive, with_page_headers(scope, send_started))
+        except Exception as exc:
+            if started:  # too late for another answer: the connection is cut, as without this
+                raise
+            request = Request(scope, replay(b"".join(body), receive))
             response = await server_error_handler(request, exc)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not get_settings().allow_indexing:
-        # Members' words stay out of search engines unless the operator opts in.
-        response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
-    if request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
-    else:
-        # Pages may show who is signed in: never stored by shared caches or devices.
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+            await response(scope, receive, with_page_headers(scope, send))
+
+
+def with_page_headers(scope: Scope, send: Send) -> Send:
+    """send, with the security, indexing and caching headers added to whatever the app set."""
+    static = scope["path"].startswith("/static/")
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS.items():
+                headers.setdefault(name, value)
+            if not get_settings().allow_indexing:
+                # Members' words stay out of search engines unless the operator opts in.
+                headers.setdefault("X-Robots-Tag", "noindex, nofollow")
+            # Pages may show who is signed in: never stored by shared caches or devices.
+            headers.setdefault("Cache-Control", "public, max-age=3600" if static else "no-store")
+        await send(message)
+
+    return sending
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body already read once, then whatever comes next."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
 
 
 ROUTERS = (
@@ -108,11 +165,11 @@ def create_app() -> FastAPI:
         form_limits=FORM_LIMITS,
     )
 
-    # Inside guard, which refuses a declared Content-Length over the limit: a body sent without one
+    # Inside Guard, which refuses a declared Content-Length over the limit: a body sent without one
     # (chunked) is counted as it is read, and past the limit the read raises a 413 answered calmly.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)
     app.add_middleware(HeadLimit)
-    app.middleware("http")(guard)
+    app.add_middleware(Guard)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
@@ -122,4 +179,7 @@ def create_app() -> FastAPI:
     for failure in STORAGE_FAILURES:  # a database away, read-only or full: 503 with the words kept
         app.add_exception_handler(failure, storage_error_handler)
     app.add_exception_handler(Exception, server_error_handler)
+    app.state.route_paths = route_paths(app)
+    # Compiled once per process unless asked (PEERBEARING_TEMPLATE_RELOAD): no freshness check per include.
+    templates.env.auto_reload = settings.template_reload
     return app

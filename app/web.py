@@ -8,13 +8,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 
 from app.config import PROJECT_ROOT, get_settings
 from app.db import storage_unavailable
@@ -108,10 +111,36 @@ def wants_fragment(request: Request) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class RoutePath:
+    """One named route's path format and convertors, as Starlette's url_path_for would use them."""
+
+    path_format: str
+    convertors: dict[str, Convertor]
+
+    def build(self, params: dict[str, Any]) -> str:
+        return self.path_format.format(**{k: self.convertors[k].to_string(v) for k, v in params.items()})
+
+
+def route_paths(app: FastAPI) -> dict[tuple[str, frozenset[str]], RoutePath]:
+    """Every named route by (name, parameter names), read once: a link costs a lookup, not a walk.
+
+    The first route wins, as in url_path_for; mounts (static files) are left to url_path_for.
+    """
+    found: dict[tuple[str, frozenset[str]], RoutePath] = {}
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, Mount) or not route.name or route.path_format is None:
+            continue
+        convertors = route.param_convertors
+        found.setdefault((route.name, frozenset(convertors)), RoutePath(route.path_format, convertors))
+    return found
+
+
 def path_for(
     request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
 ) -> str:
-    path = str(request.app.url_path_for(name, **params))
+    known = getattr(request.app.state, "route_paths", {}).get((name, frozenset(params)))
+    path = known.build(params) if known else str(request.app.url_path_for(name, **params))
     kept = {k: v for k, v in (query or {}).items() if v not in (None, "")}
     if kept:
         path += "?" + urlencode(kept)

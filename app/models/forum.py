@@ -3,7 +3,18 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -62,7 +73,16 @@ class Thread(SQLModel, table=True):
 
 
 class Post(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("thread_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("thread_id", "position"),
+        # Only removed posts: the /mod queue counts each reported author's without reading all their posts.
+        Index(
+            "ix_post_author_id_removed",
+            "author_id",
+            sqlite_where=text("status = 'removed'"),
+            postgresql_where=text("status = 'removed'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     thread_id: int = Field(
