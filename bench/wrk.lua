@@ -15,6 +15,19 @@ function init(args)
   server_errors = 0
 end
 
+-- How many answers took longer than `limit` us: the top percentile above it, found by bisection.
+local function slower_than(latency, count, limit)
+  if latency.max <= limit then
+    return 0
+  end
+  local low, high = 0.0, 100.0
+  for _ = 1, 40 do
+    local middle = (low + high) / 2
+    if latency:percentile(middle) > limit then high = middle else low = middle end
+  end
+  return math.floor(count * (100 - high) / 100 + 0.5)
+end
+
 function done(summary, latency, requests)
   local fives = 0
   for _, thread in ipairs(threads) do
@@ -23,7 +36,8 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d, "server_errors": %d}\n',
+    '"max_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d, "server_errors": %d, "over_2s": %d}\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout, fives))
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout, fives,
+    slower_than(latency, summary.requests, 2000000)))
 end
