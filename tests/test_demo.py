@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.config import get_settings
-from app.models import Post, Reaction, Report, Thread, User
+from app.models import Category, Post, Reaction, Report, Thread, User
 from app.services import demo, reading
 from app.services.reactions import COLUMN
 from tests.factories import make_moderator, sign_in_via_http
@@ -40,6 +40,8 @@ def test_seeded_counts_equal_their_rows(session):
         .group_by(Thread.id)
     ).all()
     assert len(per_thread) == 40
+    categories = session.scalar(select(func.count()).select_from(Category))
+    assert session.scalar(select(func.count(func.distinct(Thread.category_id)))) == categories, "each has one"
     for reply_count, last_activity, posts, last_position, last_post_at in per_thread:
         assert posts == reply_count + 1 == last_position + 1
         assert reading_time(last_activity) == reading_time(last_post_at)

@@ -317,7 +317,8 @@ def seed(
 
     thread_rows = [
         {
-            "category_id": rng.choice(category_ids),
+            # Every category gets a thread, even in a small demo; then they fall where they may.
+            "category_id": category_ids[t] if t < len(category_ids) else rng.choice(category_ids),
             "author_id": thread_authors[t],
             "title": rng.choice(TITLES).format(n=rng.randint(3, 400)),
             "created_at": datetime.fromtimestamp(starts[t], UTC),
