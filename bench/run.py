@@ -127,7 +127,10 @@ def ensure_wrk() -> None:
         return
     print("wrk is missing: installing it from Debian's packages (apt-get install -y wrk)")
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], check=True)
+    if subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"]).returncode:
+        # A fresh machine may have no package lists yet.
+        subprocess.run([*sudo, "apt-get", "update"], check=True)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], check=True)
 
 
 def cli(env: dict[str, str], *args: str) -> str:
