@@ -19,7 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml requirements/run.txt
 	$(INSTALL_SELF)
 	touch $@
 
-# dev.txt: the app with the dev, e2e, postgres and redis extras (what `make test` and CI need).
+# dev.txt: the app with the dev, e2e, bench, postgres and redis extras (what `make test`, `make bench` and CI need).
 $(DEV_STAMP): $(BIN)/python pyproject.toml requirements/dev.txt
 	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
 	$(INSTALL_SELF)
@@ -35,7 +35,7 @@ LOCK := $(BIN)/uv --no-config pip compile --quiet --universal --python-version 3
 	--custom-compile-command "make lock"
 
 lock: $(DEV_STAMP)
-	$(LOCK) $(LOCK_ARGS) --extra dev --extra e2e --extra postgres --extra redis \
+	$(LOCK) $(LOCK_ARGS) --extra dev --extra e2e --extra bench --extra postgres --extra redis \
 		-o requirements/dev.txt pyproject.toml requirements/build.in
 	$(LOCK) $(LOCK_ARGS) -c requirements/dev.txt --extra postgres --extra redis \
 		-o requirements/deploy.txt pyproject.toml requirements/build.in
@@ -102,5 +102,7 @@ screenshots: $(DEV_STAMP) node-deps
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache screenshots
 
+# The app against its own stack's limit (issue 15): about 20-30 minutes, data sets built once into
+# bench/.cache/. Results: bench/results/latest.md and latest.png. BENCH_ARGS="--quick --only small" to try it.
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

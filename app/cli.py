@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 
 from app.config import PROJECT_ROOT, get_settings
 
@@ -65,8 +66,22 @@ def _seed(args) -> None:
         if args.if_empty and not demo.is_empty(session):
             print("The forum already has threads; no demo content added.")
             return
-        made = demo.seed(session, threads=args.threads, replies=args.replies, reactions=args.reactions)
-        print(f"Added {made} demo threads with {args.replies} replies each.")
+        started = time.perf_counter()
+        made = demo.seed(
+            session,
+            threads=args.threads,
+            replies=args.replies,
+            reactions=args.reactions,
+            members=args.users,
+            reports=args.reports,
+            longest=args.longest,
+            seed=args.seed,
+        )
+        print(
+            f"Added {made.threads:,} demo threads, {made.posts:,} posts, {made.reactions:,} encouragements "
+            f"and {made.reports:,} open reports by {made.members:,} members "
+            f"in {time.perf_counter() - started:.1f} s."
+        )
 
 
 def _resanitize(args) -> None:
@@ -90,6 +105,20 @@ def _restore(args) -> None:
 
     backup.restore(get_settings().database_url, args.path)
     print(f"Restored {args.path}. Run `peerbearing migrate` if this release is newer than the backup.")
+
+
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,10 +151,43 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("pseudonym")
     promote.add_argument("--role", required=True, choices=["member", "moderator", "admin"])
     promote.set_defaults(func=_promote)
-    seed = sub.add_parser("seed-demo", help="fill the database with demo or benchmark content")
-    seed.add_argument("--threads", type=int, default=12)
-    seed.add_argument("--replies", type=int, default=4)
-    seed.add_argument("--reactions", type=int, default=3)
+    seed = sub.add_parser(
+        "seed-demo",
+        help="fill the database with demo or benchmark content",
+        description="Add a realistic forum, the same for the same arguments and seed, in one transaction. "
+        "Example, 100k threads, 1M posts, 3M encouragements: "
+        "--threads 100000 --replies 9 --reactions 3 --users 5000 --longest 10000 --reports 1000",
+    )
+    seed.add_argument("--threads", type=_count, default=12, help="threads to add (default 12)")
+    seed.add_argument(
+        "--replies",
+        type=_count,
+        default=4,
+        help="AVERAGE replies per thread: THREADS x REPLIES replies in all, long-tailed (most threads "
+        "a few, some thousands) (default 4)",
+    )
+    seed.add_argument(
+        "--reactions",
+        type=_count,
+        default=3,
+        help="AVERAGE encouragements per post: POSTS x REACTIONS in all, spread by a power law (default 3)",
+    )
+    seed.add_argument(
+        "--users",
+        type=_positive,
+        default=None,
+        help="members who write and react; they cannot sign in (default THREADS/5 + 6, 6 to 200)",
+    )
+    seed.add_argument(
+        "--reports", type=_count, default=0, help="open reports by several members, for /mod (default 0)"
+    )
+    seed.add_argument(
+        "--longest",
+        type=_count,
+        default=0,
+        help="one thread with exactly this many replies, counted in the total (default 0: none)",
+    )
+    seed.add_argument("--seed", type=int, default=7, help="the same seed gives the same data (default 7)")
     seed.add_argument("--if-empty", action="store_true", help="only when the forum has no threads yet")
     seed.set_defaults(func=_seed)
     sub.add_parser("resanitize", help="re-render every post with the current sanitiser").set_defaults(
