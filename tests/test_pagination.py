@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from app.models import Thread, utcnow
@@ -128,7 +129,22 @@ def test_no_offset_is_used_for_paging(session):
     for sql, params in selects:
         # SQLite's dialect always writes "LIMIT ? OFFSET ?"; the offset bound is 0 on every page.
         assert "OFFSET" not in sql or params[-1] == 0
-    assert "last_activity_at <" in selects[1][0]
+    # A row value: both engines seek the (activity, id) index to the cursor (an OR made SQLite scan).
+    assert "(thread.last_activity_at, thread.id) <" in selects[1][0]
+
+
+@pytest.mark.sqlite_only
+def test_an_older_page_seeks_the_index_to_its_cursor(session):
+    """However deep the cursor, SQLite searches the activity index from it rather than from the top."""
+    _threads(session, 25)
+    cursor = reading.latest_threads(session).next_cursor
+    with queries.statements() as sent:
+        reading.latest_threads(session, before=cursor)
+    sql, params = next((sql, params) for sql, params in sent if sql.startswith("SELECT thread."))
+    plan = " ".join(
+        row[-1] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+    )
+    assert "SEARCH thread USING INDEX ix_thread_activity (last_activity_at<?)" in plan, plan
 
 
 def test_one_page_size_from_the_settings_is_read_at_call_time(client, session, monkeypatch):

@@ -4,7 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from app.config import get_settings
@@ -260,9 +260,9 @@ def _thread_list(
     cursor = decode_cursor(before)
     if cursor:
         at, thread_id = cursor
-        query = query.where(
-            or_(Thread.last_activity_at < at, and_(Thread.last_activity_at == at, Thread.id < thread_id))
-        )
+        # A row value, not an OR of two comparisons: both engines seek the (activity, id) index straight
+        # to the cursor, where the OR made SQLite walk it from the newest thread (7x slower 100k deep).
+        query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(at, thread_id))
     rows = list(
         session.scalars(
             query.options(selectinload(Thread.author), selectinload(Thread.category))
