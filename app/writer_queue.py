@@ -37,6 +37,8 @@ class WriterQueue:
         self._holder: object | None = None
 
     def take(self, holder: object, *, timeout: float) -> bool:
+        if self._holder is holder:  # its last transaction ended outside the driver (a raw COMMIT)
+            return True
         if not self._in_process.acquire(timeout=timeout):
             return False
         try:
