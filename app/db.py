@@ -126,6 +126,13 @@ def reads_only(session: Session) -> None:
         session.connection(execution_options={"begin_immediate": False})
 
 
+def writes_next(session: Session) -> None:
+    """The session's next transaction writes: on SQLite BEGIN IMMEDIATE, in the writers' turn, even in
+    a GET's session (a page that marks what was read), not a deferred BEGIN in SQLite's busy handler."""
+    if _on_sqlite(session) and not session.in_transaction():
+        session.connection(execution_options={"begin_immediate": True})
+
+
 def end_reads(session: Session) -> None:
     """On SQLite, end the read transaction reads_only() began: the write that follows takes the lock
     only when it starts, after the words are rendered. PostgreSQL's reads hold no such lock."""

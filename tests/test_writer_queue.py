@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
 from app import db
+from app.models import ReadMarker, User
+from tests.factories import join_via_http, make_thread, make_user
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -187,3 +189,30 @@ def test_an_in_memory_database_has_no_queue_and_no_lock_file(tmp_path, monkeypat
     finally:
         engine.dispose()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_thread_page_that_marks_what_was_read_writes_in_the_writers_turn(lock_path, client, session):
+    """A GET's write (the read marker) queues with the posts and reactions, not in SQLite's busy handler."""
+    join_via_http(client, "Reader-Fern")
+    reader = session.scalar(select(User).where(User.pseudonym == "Reader-Fern"))
+    thread = make_thread(session, make_user(session))
+    session.commit()
+    with open(lock_path, "rb") as turn, ThreadPoolExecutor(1) as pool:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # another writer's turn
+        page = pool.submit(client.get, f"/t/{thread.id}")
+        waited = not _done_within(page, 0.5)
+        fcntl.flock(turn, fcntl.LOCK_UN)
+        assert page.result(timeout=NEXT_WRITE_S).status_code == 200
+    assert waited, "the marker's write waited for the turn"
+    marker = select(ReadMarker.position).where(
+        ReadMarker.user_id == reader.id, ReadMarker.thread_id == thread.id
+    )
+    assert session.scalar(marker) == 0
+
+
+def _done_within(future, seconds: float) -> bool:
+    try:
+        future.result(timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
