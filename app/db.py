@@ -86,7 +86,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "checkin")
         def _never_idle_with_the_turn(dbapi_conn, _record):
-            # The pool's rollback on return gives it back already; this holds whatever the pool's reset.
+            # The pool's rollback on return gives it back already; this holds whatever the reset setting.
             if dbapi_conn is not None:
                 dbapi_conn.give_back_turn()
 
