@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from app import writer_queue
 from app.config import get_settings
 
 # SQLite comes from sqlean.py, a drop-in sqlite3 with its own, current SQLite (wheels for Linux,
@@ -22,6 +23,12 @@ SQLITE_DRIVER = sqlean.dbapi2
 
 def is_sqlite(url: str | URL) -> bool:
     return str(url).startswith("sqlite")
+
+
+# SQLite's busy handler is not a queue (a newcomer can pass a writer that has waited long): with 32
+# writers at once on a loaded machine 10 s was too short for the last. The writers' queue
+# (app/writer_queue.py) now orders them; this bounds a wait for its turn, then for the lock itself.
+BUSY_TIMEOUT_S = 30
 
 
 def plain_engine(url: str | URL, **kwargs) -> Engine:
@@ -41,8 +48,11 @@ def plain_engine(url: str | URL, **kwargs) -> Engine:
 def make_engine(url: str) -> Engine:
     settings = get_settings()
     if is_sqlite(url):
-        # The driver's own transaction handling is turned off so we can emit BEGIN ourselves.
-        engine = plain_engine(url, connect_args={"check_same_thread": False})
+        # The driver's own transaction handling is turned off so we can emit BEGIN ourselves; its
+        # connections are in their file's writers' queue, which BEGIN IMMEDIATE waits on.
+        engine = plain_engine(
+            url, connect_args={"check_same_thread": False, "factory": writer_queue.QueuedConnection}
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -53,9 +63,7 @@ def make_engine(url: str) -> Engine:
                 "journal_mode=WAL",
                 "synchronous=FULL",  # acknowledged means durable
                 "foreign_keys=ON",
-                # SQLite's busy handler is not a queue (a newcomer can pass a writer that has waited
-                # long): with 32 writers at once on a loaded machine 10 s was too short for the last.
-                "busy_timeout=30000",
+                f"busy_timeout={BUSY_TIMEOUT_S * 1000}",
             ):
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()
@@ -63,8 +71,24 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn):
             # Writers take the lock up front: a deferred read-then-write fails under several workers.
-            immediate = conn.get_execution_options().get("begin_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if not conn.get_execution_options().get("begin_immediate", False):
+                conn.exec_driver_sql("BEGIN")
+                return
+            # They wait their turn first (woken as soon as the last writer commits), not in SQLite's
+            # busy handler; the connection gives the turn back after its COMMIT or ROLLBACK.
+            writer = conn.connection.dbapi_connection
+            writer.take_turn(timeout=BUSY_TIMEOUT_S)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                writer.give_back_turn()
+                raise
+
+        @event.listens_for(engine, "checkin")
+        def _never_idle_with_the_turn(dbapi_conn, _record):
+            # The pool's rollback on return gives it back already; this holds whatever the reset setting.
+            if dbapi_conn is not None:
+                dbapi_conn.give_back_turn()
 
         return engine
     return create_engine(
@@ -100,6 +124,13 @@ def reads_only(session: Session) -> None:
     anything is written (end_reads); the session's later transactions begin as the session was made."""
     if _on_sqlite(session) and not session.in_transaction():
         session.connection(execution_options={"begin_immediate": False})
+
+
+def writes_next(session: Session) -> None:
+    """The session's next transaction writes: on SQLite BEGIN IMMEDIATE, in the writers' turn, even in
+    a GET's session (a page that marks what was read), not a deferred BEGIN in SQLite's busy handler."""
+    if _on_sqlite(session) and not session.in_transaction():
+        session.connection(execution_options={"begin_immediate": True})
 
 
 def end_reads(session: Session) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import and_, delete, exists, not_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import db
 from app.models import Mute, Notice, Post, PostStatus, User, utcnow
 from app.services import notice_list
 
@@ -204,6 +205,7 @@ def seen_page(session: Session, *, user: User, before: int | None = None) -> not
     page, unread = notice_list.page(session, user=user, before=before)
     session.commit()  # end the read before writing (SQLite never upgrades a stale read)
     if unread:
+        db.writes_next(session)
         marked = session.execute(
             update(Notice)
             .where(Notice.unread, or_(*(and_(Notice.id == i, Notice.count == c) for i, c in unread)))

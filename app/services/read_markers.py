@@ -38,9 +38,10 @@ def seen(session: Session, *, reader: User | None, thread: Thread, last_position
     )
     if stored is not None and stored >= last_position:
         return
-    # End the page's read transaction first: a write in a fresh transaction waits for the lock
-    # (busy_timeout) instead of failing the way a deferred read-then-write does on SQLite.
+    # End the page's read transaction first: a write in a fresh transaction waits its turn for the
+    # lock instead of failing the way a deferred read-then-write does on SQLite.
     session.commit()
+    db.writes_next(session)
     upsert = db.insert(session, ReadMarker).values(
         user_id=reader.id, thread_id=thread.id, position=last_position
     )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app import db
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Conversation, ConversationStatus, Post, Report, ReportStatus, TalkMessage, User, utcnow
 from app.services import conversations, moderation_log, notices, standing, text
@@ -28,6 +29,7 @@ def read_by_member(session: Session, *, member: User) -> Talk:
     talk = conversations.member_talk(session, member=member)
     session.commit()  # end the read before writing, so SQLite never upgrades a stale read to a write
     if talk.conversation is not None and talk.conversation.member_unread:
+        db.writes_next(session)
         session.execute(
             update(Conversation).where(Conversation.member_id == member.id).values(member_unread=0)
         )
