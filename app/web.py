@@ -1,6 +1,5 @@
 """The one HTMX-aware module: templates, page-or-fragment rendering, redirects, error pages."""
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
+from app.browser_policy import HTMX_CONFIG
 from app.config import PROJECT_ROOT, get_settings
 from app.db import storage_unavailable
 from app.errors import UNAVAILABLE_KEPT, DomainError, SignInRequired, StorageUnavailable, words_for
@@ -38,24 +38,6 @@ log = logging.getLogger("peerbearing")
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
-HTMX_CONFIG = json.dumps(
-    {
-        "allowEval": False,
-        "allowScriptTags": False,
-        "includeIndicatorStyles": False,
-        "historyCacheSize": 0,
-        # Swapped-in forms are wired up when content settles; with the default 20 ms delay a quick
-        # second press (a double-click on a reaction) falls back to a full page POST.
-        "defaultSettleDelay": 0,
-        "selfRequestsOnly": True,
-        "responseHandling": [
-            {"code": "204", "swap": False},
-            # Our own error answers are fragments meant to be shown (they retarget themselves).
-            {"code": "^(2..|3..|400|403|404|409|413|422|429|500|503)$", "swap": True},
-            {"code": "...", "swap": False, "error": True},
-        ],
-    }
-)
 SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"
 # Fields whose words an error page shows back, with the label each is shown under.

@@ -2,15 +2,16 @@
 
 The same Jinja2 configuration as the app (app/web.py on Starlette's Jinja2Templates: autoescape by
 extension), with the filters and globals it registers; the helpers are the app's own pure ones.
-Constants copied from app/web.py and app/main.py are held equal by tests/test_bench_baseline.py.
+The headers and htmx's configuration come from app/browser_policy.py, as the app's do; the few
+constants copied from the app are held equal by tests/test_bench_baseline.py.
 """
 
-import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import jinja2
 
+from app.browser_policy import HTMX_CONFIG, SECURITY_HEADERS
 from app.config import PROJECT_ROOT, get_settings
 from app.models.user import FORMER_MEMBER
 from app.services import (
@@ -23,34 +24,7 @@ from app.services import (
     timewords,
 )
 
-HTMX_CONFIG = json.dumps(
-    {
-        "allowEval": False,
-        "allowScriptTags": False,
-        "includeIndicatorStyles": False,
-        "historyCacheSize": 0,
-        "defaultSettleDelay": 0,
-        "selfRequestsOnly": True,
-        "responseHandling": [
-            {"code": "204", "swap": False},
-            {"code": "^(2..|3..|400|403|404|409|413|422|429|500|503)$", "swap": True},
-            {"code": "...", "swap": False, "error": True},
-        ],
-    }
-)
 KEPT_FIELDS = {"title": "Title", "body": "Your post", "content_note": "Content note", "note": "Your note"}
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
 
 # Every named route of the app, as a pattern (the test compares each with the app's url_path_for).
 ROUTES = {
