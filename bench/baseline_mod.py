@@ -3,17 +3,17 @@
 Three queries after the reader's (which carries the open count): the page of groups with each
 post, thread, author, their removals, whether several muted them and any claim; the groups' open
 reports with their reporters; and the open appeals with the count of active moderators.
-The shapes are those of app.services.moderation_queue, read by the same templates.
+The rows become app.services.moderation_queue's own view objects, read by the same templates.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from app.config import get_settings
-from app.models import CLAIM_LEVELS, FORMER_MEMBER
-from app.services import crisis_resources, moderation_actions, timewords
+from app.models import FORMER_MEMBER
+from app.services import claims, moderation_actions, timewords
+from app.services.claims import ClaimView
 from app.services.content_notes import kinds_of, words_of
+from app.services.moderation_queue import AppealItem, QueuePage, ReportGroup, ReportLine
 from app.services.reporting import AT_RISK, LABELS
 from bench.baseline_db import Database
 from bench.baseline_pages import NotFound, Who
@@ -21,133 +21,7 @@ from bench.baseline_thread import page_start_for
 
 QUEUE_SIZE = 50  # app.services.moderation_queue.QUEUE_SIZE
 SEVERAL = 5  # app.services.muting.SEVERAL
-LEVEL_LABELS = {"low": "Low", "medium": "Medium", "high": "High"}
 SAME_MODERATOR = "You made this decision, so another moderator decides its appeal: a second pair of eyes."
-
-
-@dataclass(frozen=True, slots=True)
-class LevelChoice:
-    value: str
-    label: str
-    guidance: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimView:
-    post_id: int
-    moderator_id: int
-    holder: str
-    level: str
-    label: str
-    guidance: str
-    since: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ReportLine:
-    id: int
-    reason: str
-    label: str
-    note: str
-    reporter_name: str
-    created_at: datetime
-    reporter_age: str
-    snapshot: str
-    snapshot_erased: bool = False
-
-
-@dataclass(frozen=True)
-class ReportGroup:
-    post_id: int
-    post_status: str
-    page_cursor: int | None
-    body_source: str
-    body_html: str
-    content_note: str
-    thread_id: int
-    thread_title: str
-    author_name: str
-    posted_as_member: bool
-    author_removed: int
-    author_suspended_until: datetime | None
-    author_muted_by_several: bool
-    reports: tuple[ReportLine, ...]
-    urgent: bool
-    waiting_since: datetime | None
-    waited: str
-    claim: ClaimView | None = None
-
-    # Worked out once per group: the template asks for some of them several times.
-    @cached_property
-    def at_risk_report_id(self) -> int | None:
-        return next((r.id for r in self.reports if r.reason == AT_RISK), None)
-
-    @cached_property
-    def claim_levels(self) -> list[LevelChoice]:
-        return levels()
-
-    @cached_property
-    def first_report_id(self) -> int | None:
-        return self.reports[0].id if self.reports else None
-
-    @cached_property
-    def snapshots(self) -> list[str]:
-        return list(dict.fromkeys(r.snapshot for r in self.reports if not r.snapshot_erased))
-
-    @cached_property
-    def erased(self) -> bool:
-        return any(r.snapshot_erased for r in self.reports)
-
-    @cached_property
-    def changed(self) -> bool:
-        return any(s != self.body_source for s in self.snapshots)
-
-    @cached_property
-    def choices(self) -> list[tuple[str, str, bool]]:
-        return moderation_actions.choices(self.post_status)
-
-
-@dataclass(frozen=True)
-class AppealItem:
-    id: int
-    kind: str
-    status: str
-    note: str
-    created_at: datetime
-    waited: str
-    author_name: str
-    author_paused_until: datetime | None
-    post_id: int | None
-    post_status: str
-    thread_id: int | None
-    thread_title: str
-    page_cursor: int | None
-    body_html: str
-    decision: str
-    decision_reason: str
-    decided_by: str
-    decided_at: datetime
-    why_not: str
-    outcome_reason: str = ""
-    edited_after: bool = False
-
-    @property
-    def outcomes(self) -> list[tuple[str, str]]:
-        return list(moderation_actions.APPEAL_OUTCOMES.items())
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    groups: list[ReportGroup]
-    page: int
-    first: int
-    next_cursor: int | None
-    appeals: list[AppealItem] = field(default_factory=list)
-
-
-def levels() -> list[LevelChoice]:
-    known = crisis_resources.current().levels
-    return [LevelChoice(v, LEVEL_LABELS[v], known[v].guidance if v in known else "") for v in CLAIM_LEVELS]
 
 
 GROUPS = """
@@ -220,7 +94,7 @@ def queue(db: Database, who: Who, query: dict[str, str], now: datetime) -> tuple
                     bool(erased),
                 )
             )
-    guidance = {c.value: c.guidance for c in levels()}
+    guidance = {c.value: c.guidance for c in claims.levels()}
     groups = []
     for r in rows:
         post_id, urgent, status, position, source, html, note, kinds, thread_id, anonymous = r[:10]
@@ -230,7 +104,7 @@ def queue(db: Database, who: Who, query: dict[str, str], now: datetime) -> tuple
         claim = None
         if holder is not None and own:
             claim = ClaimView(
-                post_id, holder_id, holder, level, LEVEL_LABELS[level], guidance[level], db.when(since)
+                post_id, holder_id, holder, level, claims.LABELS[level], guidance[level], db.when(since)
             )
         first = own[0].created_at if own else None
         groups.append(

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
@@ -43,7 +44,10 @@ class ReportLine:
 
 @dataclass(frozen=True)
 class ReportGroup:
-    """Plain values only, so a group can be rendered after any rollback."""
+    """Plain values only, so a group can be rendered after any rollback.
+
+    What it works out is cached: the template asks for some of it several times per group.
+    """
 
     post_id: int
     post_status: str
@@ -64,33 +68,33 @@ class ReportGroup:
     waited: str
     claim: claims.ClaimView | None = None  # who is reaching out, on an urgent group
 
-    @property
+    @cached_property
     def at_risk_report_id(self) -> int | None:
         """The report a claim is made on: the group's first at-risk one."""
         return next((r.id for r in self.reports if r.reason == AT_RISK), None)
 
-    @property
+    @cached_property
     def claim_levels(self) -> list[claims.LevelChoice]:
         return claims.levels()
 
-    @property
+    @cached_property
     def first_report_id(self) -> int | None:
         return self.reports[0].id if self.reports else None
 
-    @property
+    @cached_property
     def snapshots(self) -> list[str]:
         """The distinct texts as reported, oldest first."""
         return list(dict.fromkeys(r.snapshot for r in self.reports if not r.snapshot_erased))
 
-    @property
+    @cached_property
     def erased(self) -> bool:
         return any(r.snapshot_erased for r in self.reports)
 
-    @property
+    @cached_property
     def changed(self) -> bool:
         return any(s != self.body_source for s in self.snapshots)
 
-    @property
+    @cached_property
     def choices(self) -> list[tuple[str, str, bool]]:
         """The decisions offered for the post as it stands: (action, button words, the main one)."""
         return moderation_actions.choices(self.post_status)
