@@ -1,9 +1,9 @@
 """Engine, sessions and the storage rules (SQLite pragmas, BEGIN IMMEDIATE for writes)."""
 
-from collections.abc import Iterator
 from functools import lru_cache
 
 import sqlean
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -144,19 +144,26 @@ def _on_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def session_scope(*, write: bool = False) -> Iterator[Session]:
-    session = new_session(write=write)
+async def close_session(session: Session) -> None:
+    """Close the request's session after its answer has gone.
+
+    On the event loop when that waits on nothing (no connection held, or SQLite's local file: the pool's
+    rollback is a call into the library); in the thread pool when it is a round trip to PostgreSQL."""
+    if session.in_transaction() and not _on_sqlite(session):
+        await run_in_threadpool(_close, session)
+    else:
+        _close(session)
+
+
+def _close(session: Session) -> None:
     try:
-        yield session
-    finally:
-        try:
-            session.close()
-        except DBAPIError as exc:
-            # The request's session closes after its answer has gone: a connection that died under it
-            # (the database stopped) must not cut that answer off. It is dropped, never reused.
-            if not storage_unavailable(exc):
-                raise
-            session.invalidate()
+        session.close()
+    except DBAPIError as exc:
+        # A connection that died under the request (the database stopped) must not cut its answer
+        # off. It is dropped, never reused.
+        if not storage_unavailable(exc):
+            raise
+        session.invalidate()
 
 
 def insert(session: Session, table):

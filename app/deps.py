@@ -1,12 +1,13 @@
 """Request dependencies: the database session, who is asking, CSRF, and load-or-404."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
@@ -23,9 +24,16 @@ CSRF_REFUSED = (
 )
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, opened and closed on the event loop: a Session does no I/O until its
+    first query (in the route's thread), so opening costs no trip to the thread pool. Closing may
+    (db.close_session): only where it would wait on the network."""
     # POSTs write: on SQLite their transactions start with BEGIN IMMEDIATE.
-    yield from db.session_scope(write=request.method == "POST")
+    session = db.new_session(write=request.method == "POST")
+    try:
+        yield session
+    finally:
+        await db.close_session(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -45,15 +53,34 @@ class Viewer:
         return is_moderator_role(self.role)
 
 
-def identify(request: Request, session: SessionDep) -> None:
-    """Runs for every route: sets request.state.user, .viewer and .csrf."""
+async def identify(request: Request, session: SessionDep) -> None:
+    """Runs for every route: sets request.state.user, .viewer and .csrf.
+
+    A visitor (no session cookie) costs no query, so that case stays on the event loop; a member's
+    lookup goes to the thread pool, like any other database work."""
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        # Who is asking is read, then committed below: a POST need not hold the write lock for it.
-        db.reads_only(session)
-    found = accounts.user_for_token(session, token)
     request.state.user = None
     request.state.viewer = None
+    if token:
+        binding = await run_in_threadpool(_identify_member, request, session, token)
+    else:
+        binding = None
+    if binding is None:
+        visitor = request.cookies.get(VISITOR_COOKIE)
+        if not visitor or len(visitor) > 64:
+            visitor = new_token()
+            request.state.new_visitor = visitor
+        binding = f"v:{visitor}"
+    request.state.csrf_binding = binding
+    request.state.csrf = csrf_for(binding)
+
+
+def _identify_member(request: Request, session: Session, token: str) -> str | None:
+    """The member the cookie names, with the header's counts; their CSRF binding, or None."""
+    # Who is asking is read, then committed below: a POST need not hold the write lock for it.
+    db.reads_only(session)
+    found = accounts.user_for_token(session, token)
+    binding = None
     if found:
         user, login = found
         request.state.user = user
@@ -67,16 +94,9 @@ def identify(request: Request, session: SessionDep) -> None:
         else:
             # The header's quiet count of the team's unread answers: one indexed query per page.
             request.state.talk_unread = conversations.unread_count(session, member_id=user.id)
-    else:
-        visitor = request.cookies.get(VISITOR_COOKIE)
-        if not visitor or len(visitor) > 64:
-            visitor = new_token()
-            request.state.new_visitor = visitor
-        binding = f"v:{visitor}"
-    request.state.csrf_binding = binding
-    request.state.csrf = csrf_for(binding)
     # End the read transaction now, so a slow step later does not hold a lock.
     session.commit()
+    return binding
 
 
 # Fetch metadata a browser sends that says the form came from this site (or was typed in).
