@@ -34,9 +34,31 @@ class Byline:
     days: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ListedCategory:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedThread:
+    """A thread as lists show it: only the columns a list reads, from one query (no entity to build)."""
+
+    id: int
+    title: str
+    pinned: bool
+    locked: bool
+    reply_count: int
+    last_activity_at: datetime
+    anonymous: bool
+    content_note_kinds: str
+    author_pseudonym: str | None  # None: the author left
+    category: ListedCategory
+
+
 @dataclass
 class ThreadPage:
-    threads: list[Thread]
+    threads: list[ListedThread]
     next_cursor: str | None  # the `before` of the next, older page
     bylines: dict[int, Byline] = field(default_factory=dict)  # thread id -> who started it
     notes: dict[int, Note] = field(default_factory=dict)  # thread id -> its opening post's note, decided
@@ -197,19 +219,17 @@ def listed_byline(pseudonym: str | None, *, anonymous: bool) -> Byline:
     return Byline(pseudonym or FORMER_MEMBER)
 
 
-def thread_notes(threads: list[Thread], *, reader: User | None) -> dict[int, Note]:
+def thread_notes(threads: list[ListedThread], *, reader: User | None) -> dict[int, Note]:
     """Each thread's opening note as this reader chose to meet it (the kinds are on the thread row)."""
     choices = content_notes.choices_of(reader)
     return {t.id: content_notes.decide(t.content_note_kinds, "", choices) for t in threads}
 
 
-def thread_bylines(threads: list[Thread]) -> dict[int, Byline]:
-    return {
-        t.id: listed_byline(t.author.pseudonym if t.author else None, anonymous=t.anonymous) for t in threads
-    }
+def thread_bylines(threads: list[ListedThread]) -> dict[int, Byline]:
+    return {t.id: listed_byline(t.author_pseudonym, anonymous=t.anonymous) for t in threads}
 
 
-def encode_cursor(thread: Thread) -> str:
+def encode_cursor(thread: Thread | ListedThread) -> str:
     # Whole microseconds in integers: a float timestamp can land one microsecond off the stored value.
     micros = (thread.last_activity_at - EPOCH) // MICROSECOND
     return f"{micros}.{thread.id}"
@@ -252,6 +272,36 @@ def not_muted(query, reader: User | None):
     return query.where(~muted)
 
 
+# What a thread list shows, with its category and author in the same query.
+LISTED_COLUMNS = (
+    Thread.id,
+    Thread.title,
+    Thread.pinned,
+    Thread.locked,
+    Thread.reply_count,
+    Thread.last_activity_at,
+    Thread.anonymous,
+    Thread.content_note_kinds,
+    User.pseudonym,
+    Category.slug,
+    Category.name,
+)
+
+
+def _listed():
+    return (
+        select(*LISTED_COLUMNS)
+        .join(Category, Category.id == Thread.category_id)
+        .outerjoin(User, User.id == Thread.author_id)
+    )
+
+
+def _listed_threads(session: Session, query) -> list[ListedThread]:
+    return [
+        ListedThread(*row[:-2], category=ListedCategory(row.slug, row.name)) for row in session.execute(query)
+    ]
+
+
 def _thread_list(
     session: Session, query, before: str | None, size: int | None, reader: User | None = None
 ) -> ThreadPage:
@@ -263,13 +313,8 @@ def _thread_list(
         # A row value, not an OR of two comparisons: both engines seek the (activity, id) index straight
         # to the cursor, where the OR made SQLite walk it from the newest thread (7x slower 100k deep).
         query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(at, thread_id))
-    rows = list(
-        session.scalars(
-            query.options(selectinload(Thread.author), selectinload(Thread.category))
-            .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-            .limit(size + 1)
-        )
-    )
+    query = query.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(size + 1)
+    rows = _listed_threads(session, query)
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     threads = rows[:size]
     return ThreadPage(
@@ -287,7 +332,7 @@ LISTED = Thread.status == PostStatus.visible
 def latest_threads(
     session: Session, *, before: str | None = None, size: int | None = None, reader: User | None = None
 ) -> ThreadPage:
-    return _thread_list(session, select(Thread).where(LISTED), before, size, reader)
+    return _thread_list(session, _listed().where(LISTED), before, size, reader)
 
 
 def category_threads(
@@ -299,18 +344,16 @@ def category_threads(
     reader: User | None = None,
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
-    query = select(Thread).where(Thread.category_id == category.id, Thread.pinned.is_(False), LISTED)
+    query = _listed().where(Thread.category_id == category.id, Thread.pinned.is_(False), LISTED)
     return _thread_list(session, query, before, size, reader)
 
 
-def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[Thread]:
-    query = not_muted(select(Thread), reader)
-    query = (
-        query.where(Thread.category_id == category.id, Thread.pinned.is_(True), LISTED)
-        .options(selectinload(Thread.author), selectinload(Thread.category))
-        .order_by(Thread.last_activity_at.desc())
+def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[ListedThread]:
+    query = not_muted(_listed(), reader)
+    query = query.where(Thread.category_id == category.id, Thread.pinned.is_(True), LISTED).order_by(
+        Thread.last_activity_at.desc()
     )
-    return list(session.scalars(query))
+    return _listed_threads(session, query)
 
 
 def thread_with_category(session: Session, thread_id: int) -> Thread:
