@@ -101,6 +101,8 @@ class RoutePath:
     convertors: dict[str, Convertor]
 
     def build(self, params: dict[str, Any]) -> str:
+        if not params:
+            return self.path_format
         return self.path_format.format(**{k: self.convertors[k].to_string(v) for k, v in params.items()})
 
 
@@ -123,8 +125,7 @@ def path_for(
 ) -> str:
     known = getattr(request.app.state, "route_paths", {}).get((name, frozenset(params)))
     path = known.build(params) if known else str(request.app.url_path_for(name, **params))
-    kept = {k: v for k, v in (query or {}).items() if v not in (None, "")}
-    if kept:
+    if query and (kept := {k: v for k, v in query.items() if v not in (None, "")}):
         path += "?" + urlencode(kept)
     if anchor:
         path += f"#{anchor}"

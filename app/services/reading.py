@@ -243,8 +243,12 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def categories(session: Session) -> list[Category]:
-    return list(session.scalars(select(Category).order_by(Category.position)))
+CATEGORY_LINKS = select(Category.slug, Category.name).order_by(Category.position)
+
+
+def categories(session: Session) -> list[ListedCategory]:
+    """The categories in their order, as the front page and the new-thread form list them."""
+    return [ListedCategory(*row) for row in session.connection().execute(CATEGORY_LINKS)]
 
 
 def category(session: Session, slug: str) -> Category:
@@ -288,18 +292,22 @@ LISTED_COLUMNS = (
 )
 
 
-def _listed():
-    return (
-        select(*LISTED_COLUMNS)
-        .join(Category, Category.id == Thread.category_id)
-        .outerjoin(User, User.id == Thread.author_id)
-    )
+# Threads sent only to the moderators are listed nowhere (their status is not `visible`).
+LISTED = Thread.status == PostStatus.visible
+# Built once: a statement is immutable, and each page only adds its own conditions to it.
+LISTED_THREADS = (
+    select(*LISTED_COLUMNS)
+    .join(Category, Category.id == Thread.category_id)
+    .outerjoin(User, User.id == Thread.author_id)
+    .where(LISTED)
+)
+NEWEST_FIRST = (Thread.last_activity_at.desc(), Thread.id.desc())
 
 
 def _listed_threads(session: Session, query) -> list[ListedThread]:
-    return [
-        ListedThread(*row[:-2], category=ListedCategory(row.slug, row.name)) for row in session.execute(query)
-    ]
+    # Plain rows through the connection: nothing here is an entity for the ORM to track.
+    rows = session.connection().execute(query)
+    return [ListedThread(*row[:-2], category=ListedCategory(row.slug, row.name)) for row in rows]
 
 
 def _thread_list(
@@ -313,7 +321,7 @@ def _thread_list(
         # A row value, not an OR of two comparisons: both engines seek the (activity, id) index straight
         # to the cursor, where the OR made SQLite walk it from the newest thread (7x slower 100k deep).
         query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(at, thread_id))
-    query = query.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(size + 1)
+    query = query.order_by(*NEWEST_FIRST).limit(size + 1)
     rows = _listed_threads(session, query)
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     threads = rows[:size]
@@ -325,14 +333,10 @@ def _thread_list(
     )
 
 
-# Threads sent only to the moderators are listed nowhere (their status is not `visible`).
-LISTED = Thread.status == PostStatus.visible
-
-
 def latest_threads(
     session: Session, *, before: str | None = None, size: int | None = None, reader: User | None = None
 ) -> ThreadPage:
-    return _thread_list(session, _listed().where(LISTED), before, size, reader)
+    return _thread_list(session, LISTED_THREADS, before, size, reader)
 
 
 def category_threads(
@@ -344,13 +348,13 @@ def category_threads(
     reader: User | None = None,
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
-    query = _listed().where(Thread.category_id == category.id, Thread.pinned.is_(False), LISTED)
+    query = LISTED_THREADS.where(Thread.category_id == category.id, Thread.pinned.is_(False))
     return _thread_list(session, query, before, size, reader)
 
 
 def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[ListedThread]:
-    query = not_muted(_listed(), reader)
-    query = query.where(Thread.category_id == category.id, Thread.pinned.is_(True), LISTED).order_by(
+    query = not_muted(LISTED_THREADS, reader)
+    query = query.where(Thread.category_id == category.id, Thread.pinned.is_(True)).order_by(
         Thread.last_activity_at.desc()
     )
     return _listed_threads(session, query)
