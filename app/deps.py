@@ -15,7 +15,7 @@ from app import db
 from app.errors import NotAllowed, SignInRequired
 from app.models import Post, Thread, User, is_moderator_role
 from app.security import csrf_for, csrf_ok, new_token
-from app.services import accounts, conversations, moderation_queue, posting, ratelimit, text
+from app.services import accounts, moderation_queue, posting, ratelimit, text
 from app.web import SESSION_COOKIE, VISITOR_COOKIE, read_form
 
 CSRF_REFUSED = (
@@ -79,10 +79,10 @@ def _identify_member(request: Request, session: Session, token: str) -> str | No
     """The member the cookie names, with the header's counts; their CSRF binding, or None."""
     # Who is asking is read, then committed below: a POST need not hold the write lock for it.
     db.reads_only(session)
-    found = accounts.user_for_token(session, token)
+    found = accounts.member_for_token(session, token)
     binding = None
     if found:
-        user, login = found
+        user, login = found.user, found.login
         request.state.user = user
         request.state.viewer = Viewer(user.id, user.pseudonym, user.role, user.suspended_until)
         # On the user row already read: the header's quiet notice count costs no query.
@@ -92,8 +92,8 @@ def _identify_member(request: Request, session: Session, token: str) -> str | No
             # Read fresh on every request: a decision on another worker shows at once.
             request.state.open_reports = moderation_queue.open_report_count(session)
         else:
-            # The header's quiet count of the team's unread answers: one indexed query per page.
-            request.state.talk_unread = conversations.unread_count(session, member_id=user.id)
+            # The header's quiet count of the team's unread answers, read with the member.
+            request.state.talk_unread = found.talk_unread
     # End the read transaction now, so a slow step later does not hold a lock.
     session.commit()
     return binding

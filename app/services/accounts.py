@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.errors import InvalidInput, NotFound
 from app.models import LoginSession, Role, User, utcnow
 from app.security import new_token, token_hash
-from app.services import pseudonyms
+from app.services import conversations, pseudonyms
 
 MIN_PASSPHRASE = 10
 MAX_PASSPHRASE = 1024
@@ -186,15 +186,30 @@ def sign_in(session: Session, *, pseudonym: str, passphrase: str, old_token: str
 def user_for_token(
     session: Session, token: str | None, *, now: datetime | None = None
 ) -> tuple[User, LoginSession] | None:
+    found = member_for_token(session, token, now=now)
+    return (found.user, found.login) if found else None
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who a session cookie names."""
+
+    user: User
+    login: LoginSession
+    talk_unread: int  # the team's answers they have not read, for the header
+
+
+def member_for_token(session: Session, token: str | None, *, now: datetime | None = None) -> Member | None:
+    """The member a session cookie names, with the header's count of unread answers: one query."""
     if not token:
         return None
     now = now or utcnow()
     row = session.execute(
-        select(User, LoginSession)
+        select(User, LoginSession, conversations.unread_total(User.id))
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_hash == token_hash(token), LoginSession.expires_at > now)
     ).first()
-    return (row[0], row[1]) if row else None
+    return Member(row[0], row[1], int(row[2] or 0)) if row else None
 
 
 def end_session(session: Session, *, token: str | None) -> None:

@@ -58,13 +58,17 @@ class InboxItem:
 
 
 def unread_count(session: Session, *, member_id: int) -> int:
-    """The team's messages the member has not read: one indexed query, for the header."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(Conversation.member_unread), 0)).where(
-            Conversation.member_id == member_id
-        )
+    """The team's messages the member has not read: one indexed query."""
+    return int(session.scalar(select(unread_total(member_id))) or 0)
+
+
+def unread_total(member_id):
+    """The same count as a scalar subquery, for a member id or a column (the header's sign-in query)."""
+    return (
+        select(func.coalesce(func.sum(Conversation.member_unread), 0))
+        .where(Conversation.member_id == member_id)
+        .scalar_subquery()
     )
-    return int(total or 0)
 
 
 def _with_messages(query):
