@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import exists, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.config import get_settings
 from app.errors import NotFound
@@ -370,9 +370,9 @@ def pinned_threads(session: Session, *, category: Category, reader: User | None 
 
 
 def thread_with_category(session: Session, thread_id: int) -> Thread:
-    thread = session.scalar(
-        select(Thread).where(Thread.id == thread_id).options(selectinload(Thread.category))
-    )
+    # Joined, not selectin: one query for the thread and its category (the page shows both).
+    query = select(Thread).where(Thread.id == thread_id).options(joinedload(Thread.category, innerjoin=True))
+    thread = session.scalar(query)
     if thread is None or thread.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
     return thread
