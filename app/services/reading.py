@@ -1,16 +1,16 @@
 """What readers see: thread lists and thread pages, paginated by keyset (never OFFSET)."""
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import exists, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Mute, Post, PostStatus, Reaction, Thread, User, utcnow
-from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER
+from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER, is_moderator_role
 from app.services import appeal_reads, content_notes, milestones, posting
 from app.services.content_notes import Note
 
@@ -95,6 +95,60 @@ class PostView:
     appeal: appeal_reads.PostAppeal | None = None
 
 
+# The thread page reads posts, it never changes them: plain rows of the columns it shows, the author's
+# joined in, cost a fraction of ORM instances (whose construction, and the selectin query for their
+# authors, was most of the page's time outside the template). as_seen_by takes these or a Post alike.
+@dataclass(frozen=True, slots=True)
+class AuthorRow:
+    """What a byline (byline, days_badge) and the Mute offer (_offers) read of a post's author."""
+
+    id: int
+    pseudonym: str
+    role: str
+    show_days: bool
+    recovery_start: date | None
+
+    @property
+    def is_moderator(self) -> bool:
+        return is_moderator_role(self.role)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """What as_seen_by (and posting.edit_open) read of a post, for a page of the thread."""
+
+    id: int
+    thread_id: int
+    position: int
+    author_id: int | None
+    anonymous: bool
+    status: str
+    created_at: datetime
+    edited_at: datetime | None
+    body_html: str
+    content_note: str
+    content_note_kinds: str
+    moderation_reason: str
+    hug_count: int
+    strength_count: int
+    thanks_count: int
+    metoo_count: int
+    celebrate_count: int
+    author: AuthorRow | None  # None once the author erased their account
+
+
+POST, USER = Post.__table__.c, User.__table__.c
+# The selected columns are the rows' fields, in their order: a field added is a column selected.
+POST_COLUMNS = [POST[f.name] for f in fields(PostRow) if f.name != "author"]
+AUTHOR_COLUMNS = [USER[f.name] for f in fields(AuthorRow)]
+
+
+# Posts with their authors (if any left), one Core query: callers add the where and the order.
+POSTS_WITH_AUTHORS = select(*POST_COLUMNS, *AUTHOR_COLUMNS).outerjoin_from(
+    Post.__table__, User.__table__, USER.id == POST.author_id
+)
+
+
 # Statuses whose author is told on the post's placeholder (and offered an edit or an appeal).
 TOLD_AUTHOR = (PostStatus.hidden_pending_review, PostStatus.hidden, PostStatus.removed)
 # (author id, posted as a member) pairs the reader muted: a mute covers one of the two shapes.
@@ -106,7 +160,7 @@ REACTION_COUNTS = ("hug_count", "strength_count", "thanks_count", "metoo_count",
 
 
 def as_seen_by(
-    post: Post,
+    post: Post | PostRow,
     *,
     reader: User | None,
     choices: dict[str, str] | None = None,
@@ -155,14 +209,14 @@ def as_seen_by(
     )
 
 
-def _note(post: Post, *, reader: User | None, choices: dict[str, str] | None, reveal: bool) -> Note:
+def _note(post: Post | PostRow, *, reader: User | None, choices: dict[str, str] | None, reveal: bool) -> Note:
     """How this reader meets the post's content note: fold, show or hide, as they chose."""
     if choices is None:
         choices = content_notes.choices_of(reader)
     return content_notes.decide(post.content_note_kinds, post.content_note, choices, reveal=reveal)
 
 
-def _offers(post: Post, *, reader: User | None, now: datetime | None) -> tuple[bool, bool]:
+def _offers(post: Post | PostRow, *, reader: User | None, now: datetime | None) -> tuple[bool, bool]:
     """Whether this reader is offered Edit (theirs, inside the window) and Mute (anyone else's but a
     named moderator's; on a post shown as "a member" always, so the offer reveals nothing)."""
     if reader is None:
@@ -186,7 +240,9 @@ class PostPage:
         return self.posts[-1].position if self.posts and self.next_cursor is None else None
 
 
-def byline(author: User | None, *, anonymous: bool, reader=None, today: date | None = None) -> Byline:
+def byline(
+    author: User | AuthorRow | None, *, anonymous: bool, reader=None, today: date | None = None
+) -> Byline:
     """Who wrote it, for this reader: "a member" unless the reader wrote it or moderates.
 
     `reader` is a User or the request's Viewer (anything with `id` and `is_moderator`). An
@@ -202,13 +258,13 @@ def byline(author: User | None, *, anonymous: bool, reader=None, today: date | N
     return Byline(ANONYMOUS_NAME)
 
 
-def days_badge(author: User, today: date | None) -> str:
+def days_badge(author: User | AuthorRow, today: date | None) -> str:
     if today is None or not author.show_days or author.recovery_start is None:
         return ""
     return milestones.days_words(milestones.days_counted(author.recovery_start, today))
 
 
-def post_byline(post: Post, *, reader=None, today: date | None = None) -> Byline:
+def post_byline(post: Post | PostRow, *, reader=None, today: date | None = None) -> Byline:
     return byline(post.author, anonymous=post.anonymous, reader=reader, today=today)
 
 
@@ -361,12 +417,20 @@ def pinned_threads(session: Session, *, category: Category, reader: User | None 
 
 
 def thread_with_category(session: Session, thread_id: int) -> Thread:
-    thread = session.scalar(
-        select(Thread).where(Thread.id == thread_id).options(selectinload(Thread.category))
-    )
+    # Joined, not selectin: one query for the thread and its category (the page shows both).
+    query = select(Thread).where(Thread.id == thread_id).options(joinedload(Thread.category, innerjoin=True))
+    thread = session.scalar(query)
     if thread is None or thread.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
     return thread
+
+
+def _post_rows(session: Session, query) -> list[PostRow]:
+    split = len(POST_COLUMNS)
+    return [
+        PostRow(*row[:split], author=AuthorRow(*row[split:]) if row[split] is not None else None)
+        for row in session.execute(query)
+    ]
 
 
 def thread_posts(
@@ -384,14 +448,12 @@ def thread_posts(
     The reader's mutes add one query, however many; their content-note choices none (the user row)."""
     size = size or page_size()
     # Replies sent only to the moderators sit below position 0, outside every page of the thread.
-    query = (
-        select(Post)
-        .where(Post.thread_id == thread.id, Post.position >= 0, Post.status != PostStatus.moderators_only)
-        .options(selectinload(Post.author))
+    query = POSTS_WITH_AUTHORS.where(
+        POST.thread_id == thread.id, POST.position >= 0, POST.status != PostStatus.moderators_only
     )
     if after is not None:
-        query = query.where(Post.position > after)
-    rows = list(session.scalars(query.order_by(Post.position).limit(size + 1)))
+        query = query.where(POST.position > after)
+    rows = _post_rows(session, query.order_by(POST.position).limit(size + 1))
     next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
     today = milestones.today()  # one day for the whole page
@@ -408,7 +470,7 @@ def thread_posts(
     )
 
 
-def _own_decided(session: Session, *, reader: User | None, posts: list[Post]) -> dict:
+def _own_decided(session: Session, *, reader: User | None, posts: list[PostRow]) -> dict:
     """Decisions on the reader's own hidden or removed posts of the page: one query, only if any."""
     if reader is None:
         return {}
@@ -420,7 +482,9 @@ def _own_decided(session: Session, *, reader: User | None, posts: list[Post]) ->
     return appeal_reads.on_posts(session, author=reader, post_ids=own)
 
 
-def pressed_by(session: Session, *, reader: User | None, posts: list[Post]) -> dict[int, set[str]]:
+def pressed_by(
+    session: Session, *, reader: User | None, posts: list[Post] | list[PostRow]
+) -> dict[int, set[str]]:
     """Which encouragements the reader gave on these posts (one query)."""
     mine: dict[int, set[str]] = {p.id: set() for p in posts}
     if reader is None or not posts:
