@@ -4,6 +4,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
@@ -120,11 +121,15 @@ def route_paths(app: FastAPI) -> dict[tuple[str, frozenset[str]], RoutePath]:
     return found
 
 
-def path_for(
-    request: Request, name: str, *, anchor: str | None = None, query: dict | None = None, **params
+def path_for(request: Request, name: str, **kwargs) -> str:
+    return _link(getattr(request.app.state, "route_paths", {}), request.app, name, **kwargs)
+
+
+def _link(
+    paths: dict, app: FastAPI, name: str, *, anchor: str | None = None, query: dict | None = None, **params
 ) -> str:
-    known = getattr(request.app.state, "route_paths", {}).get((name, frozenset(params)))
-    path = known.build(params) if known else str(request.app.url_path_for(name, **params))
+    known = paths.get((name, frozenset(params)))
+    path = known.build(params) if known else str(app.url_path_for(name, **params))
     if query and (kept := {k: v for k, v in query.items() if v not in (None, "")}):
         path += "?" + urlencode(kept)
     if anchor:
@@ -146,7 +151,8 @@ def render(
         "open_reports": getattr(request.state, "open_reports", None),
         "talk_unread": getattr(request.state, "talk_unread", None),
         "notices_unread": getattr(request.state, "notices_unread", None),
-        "path_for": lambda name, **kw: path_for(request, name, **kw),
+        # Bound once per page: a thread page builds a couple of hundred links.
+        "path_for": partial(_link, getattr(request.app.state, "route_paths", {}), request.app),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": utcnow(),
         **(context or {}),
