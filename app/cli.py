@@ -36,7 +36,7 @@ def _serve(args) -> None:
     _check_config()
     # No access log: it would write every visitor's IP address.
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:serving_app",
         factory=True,
         host=args.host,
         port=args.port,
