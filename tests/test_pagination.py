@@ -156,3 +156,36 @@ def test_one_page_size_from_the_settings_is_read_at_call_time(client, session, m
     seen, pages = _walk(client, "/")
     assert (len(seen), pages) == (9, 3)
     assert len(reading.latest_threads(session).threads) == 4
+
+
+def _sqlite_steps(session, read) -> int:
+    """SQLite virtual-machine steps that `read` costs: grows with the rows a query walks."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    raw = session.connection().connection.dbapi_connection
+    raw.set_progress_handler(count, 1)
+    try:
+        read()
+    finally:
+        raw.set_progress_handler(None, 1)
+    return steps
+
+
+@pytest.mark.sqlite_only
+def test_a_deep_thread_page_costs_no_more_than_the_first(session):
+    """The page after the 300th reply seeks straight to it: it must not walk the 300 posts before it."""
+    author = make_user(session)
+    thread = make_thread(session, author)
+    for i in range(300):
+        posting.reply(session, thread=thread, author=author, body=f"Reply {i}")
+
+    def page(after=None):
+        return lambda: reading.thread_posts(session, thread=thread, reader=None, after=after)
+
+    first, deep = _sqlite_steps(session, page()), _sqlite_steps(session, page(after=279))
+    assert deep <= first * 1.2, (first, deep)

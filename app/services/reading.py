@@ -448,11 +448,12 @@ def thread_posts(
     The reader's mutes add one query, however many; their content-note choices none (the user row)."""
     size = size or page_size()
     # Replies sent only to the moderators sit below position 0, outside every page of the thread.
+    # One lower bound only: given `position >= 0` and `position > after`, SQLite seeks the index to
+    # the first and walks every post before the second (the 10,000th reply's page read 10,000 rows).
+    start = -1 if after is None else max(after, -1)
     query = POSTS_WITH_AUTHORS.where(
-        POST.thread_id == thread.id, POST.position >= 0, POST.status != PostStatus.moderators_only
+        POST.thread_id == thread.id, POST.position > start, POST.status != PostStatus.moderators_only
     )
-    if after is not None:
-        query = query.where(POST.position > after)
     rows = _post_rows(session, query.order_by(POST.position).limit(size + 1))
     next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
