@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, literal, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -335,8 +335,9 @@ def delete(session: Session, *, post: Post, author: User) -> Post:
 
 
 def get_post(session: Session, post_id: int) -> Post:
-    # The author joined in the same query: a second (selectin) query per action is not needed.
-    post = session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
+    # selectin, not joined: a joined author would ride into the refresh(with_for_update) of reporting
+    # and editing, and PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.author)))
     if post is None:
         raise NotFound("That post does not exist, or it was deleted.")
     return post
