@@ -4,7 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import exists, select, tuple_
+from sqlalchemy import bindparam, exists, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from app.config import get_settings
@@ -416,21 +416,41 @@ def pinned_threads(session: Session, *, category: Category, reader: User | None 
     return _listed_threads(session, query)
 
 
+# Joined, not selectin: one query for the thread and its category (the page shows both).
+THREAD_WITH_CATEGORY = (
+    select(Thread)
+    .where(Thread.id == bindparam("thread_id"))
+    .options(joinedload(Thread.category, innerjoin=True))
+)
+
+
 def thread_with_category(session: Session, thread_id: int) -> Thread:
-    # Joined, not selectin: one query for the thread and its category (the page shows both).
-    query = select(Thread).where(Thread.id == thread_id).options(joinedload(Thread.category, innerjoin=True))
-    thread = session.scalar(query)
+    thread = session.scalar(THREAD_WITH_CATEGORY, {"thread_id": thread_id})
     if thread is None or thread.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
     return thread
 
 
-def _post_rows(session: Session, query) -> list[PostRow]:
+def _post_rows(session: Session, query, params: dict) -> list[PostRow]:
     split = len(POST_COLUMNS)
     return [
         PostRow(*row[:split], author=AuthorRow(*row[split:]) if row[split] is not None else None)
-        for row in session.execute(query)
+        for row in session.connection().execute(query, params)
     ]
+
+
+# One page of a thread, built once (each request binds its thread, where it starts and how many).
+# One lower bound only: given `position >= 0` and `position > after`, SQLite seeks the index to
+# the first and walks every post before the second (the 10,000th reply's page read 10,000 rows).
+THREAD_PAGE = (
+    POSTS_WITH_AUTHORS.where(
+        POST.thread_id == bindparam("thread_id"),
+        POST.position > bindparam("start"),
+        POST.status != PostStatus.moderators_only,
+    )
+    .order_by(POST.position)
+    .limit(bindparam("rows"))
+)
 
 
 def thread_posts(
@@ -448,13 +468,8 @@ def thread_posts(
     The reader's mutes add one query, however many; their content-note choices none (the user row)."""
     size = size or page_size()
     # Replies sent only to the moderators sit below position 0, outside every page of the thread.
-    # One lower bound only: given `position >= 0` and `position > after`, SQLite seeks the index to
-    # the first and walks every post before the second (the 10,000th reply's page read 10,000 rows).
     start = -1 if after is None else max(after, -1)
-    query = POSTS_WITH_AUTHORS.where(
-        POST.thread_id == thread.id, POST.position > start, POST.status != PostStatus.moderators_only
-    )
-    rows = _post_rows(session, query.order_by(POST.position).limit(size + 1))
+    rows = _post_rows(session, THREAD_PAGE, {"thread_id": thread.id, "start": start, "rows": size + 1})
     next_cursor = rows[size - 1].position if len(rows) > size else None
     posts = rows[:size]
     today = milestones.today()  # one day for the whole page
