@@ -3,6 +3,7 @@
 from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, exists, select, tuple_
 from sqlalchemy.orm import Session, joinedload
@@ -322,16 +323,6 @@ def muted_pairs(session: Session, *, reader: User | None) -> set[tuple[int, bool
     return {(muted_id, bool(as_member)) for muted_id, as_member in rows}
 
 
-def not_muted(query, reader: User | None):
-    """Threads whose author the reader muted (in the shape they started it) leave the list."""
-    if reader is None:
-        return query
-    muted = exists().where(
-        Mute.muter_id == reader.id, Mute.muted_id == Thread.author_id, Mute.as_member == Thread.anonymous
-    )
-    return query.where(~muted)
-
-
 # What a thread list shows, with its category and author in the same query.
 LISTED_COLUMNS = (
     Thread.id,
@@ -360,25 +351,60 @@ LISTED_THREADS = (
 NEWEST_FIRST = (Thread.last_activity_at.desc(), Thread.id.desc())
 
 
-def _listed_threads(session: Session, query) -> list[ListedThread]:
+# A reader's mutes, as a bound condition (the reader's id is bound per request).
+MUTED_BY_READER = exists().where(
+    Mute.muter_id == bindparam("reader_id"),
+    Mute.muted_id == Thread.author_id,
+    Mute.as_member == Thread.anonymous,
+)
+
+
+@cache
+def _list_query(*, category: bool, pinned: bool, reader: bool, cursor: bool):
+    """A list's statement, built once for each shape; a request only binds its values.
+
+    Building the statement and its cache key each time cost more than running it (0.24 ms against
+    0.08 ms for the front page's list)."""
+    query = LISTED_THREADS
+    if category:
+        query = query.where(Thread.category_id == bindparam("category_id"), Thread.pinned.is_(pinned))
+    if reader:  # threads whose author the reader muted, in the shape they started it, leave the list
+        query = query.where(~MUTED_BY_READER)
+    if cursor:
+        # A row value, not an OR of two comparisons: both engines seek the (activity, id) index straight
+        # to the cursor, where the OR made SQLite walk it from the newest thread (7x slower 100k deep).
+        at = bindparam("at", type_=Thread.last_activity_at.type)
+        query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(at, bindparam("thread_id")))
+    if pinned:
+        return query.order_by(Thread.last_activity_at.desc())
+    return query.order_by(*NEWEST_FIRST).limit(bindparam("rows"))
+
+
+def _listed_threads(session: Session, params: dict, **shape: bool) -> list[ListedThread]:
     # Plain rows through the connection: nothing here is an entity for the ORM to track.
-    rows = session.connection().execute(query)
+    rows = session.connection().execute(_list_query(**shape), params)
     return [ListedThread(*row[:-2], category=ListedCategory(row.slug, row.name)) for row in rows]
 
 
 def _thread_list(
-    session: Session, query, before: str | None, size: int | None, reader: User | None = None
+    session: Session,
+    *,
+    category: Category | None,
+    before: str | None,
+    size: int | None,
+    reader: User | None = None,
 ) -> ThreadPage:
     size = size or page_size()
-    query = not_muted(query, reader)
+    params: dict = {"rows": size + 1}
+    if category is not None:
+        params["category_id"] = category.id
+    if reader is not None:
+        params["reader_id"] = reader.id
     cursor = decode_cursor(before)
     if cursor:
-        at, thread_id = cursor
-        # A row value, not an OR of two comparisons: both engines seek the (activity, id) index straight
-        # to the cursor, where the OR made SQLite walk it from the newest thread (7x slower 100k deep).
-        query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(at, thread_id))
-    query = query.order_by(*NEWEST_FIRST).limit(size + 1)
-    rows = _listed_threads(session, query)
+        params["at"], params["thread_id"] = cursor
+    shape = {"category": category is not None, "reader": reader is not None, "cursor": cursor is not None}
+    rows = _listed_threads(session, params, pinned=False, **shape)
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     threads = rows[:size]
     return ThreadPage(
@@ -392,7 +418,7 @@ def _thread_list(
 def latest_threads(
     session: Session, *, before: str | None = None, size: int | None = None, reader: User | None = None
 ) -> ThreadPage:
-    return _thread_list(session, LISTED_THREADS, before, size, reader)
+    return _thread_list(session, category=None, before=before, size=size, reader=reader)
 
 
 def category_threads(
@@ -404,16 +430,14 @@ def category_threads(
     reader: User | None = None,
 ) -> ThreadPage:
     """Unpinned threads of a category; pinned ones come from pinned_threads, always on top."""
-    query = LISTED_THREADS.where(Thread.category_id == category.id, Thread.pinned.is_(False))
-    return _thread_list(session, query, before, size, reader)
+    return _thread_list(session, category=category, before=before, size=size, reader=reader)
 
 
 def pinned_threads(session: Session, *, category: Category, reader: User | None = None) -> list[ListedThread]:
-    query = not_muted(LISTED_THREADS, reader)
-    query = query.where(Thread.category_id == category.id, Thread.pinned.is_(True)).order_by(
-        Thread.last_activity_at.desc()
+    params = {"category_id": category.id, "reader_id": reader.id if reader else None}
+    return _listed_threads(
+        session, params, category=True, pinned=True, reader=reader is not None, cursor=False
     )
-    return _listed_threads(session, query)
 
 
 # Joined, not selectin: one query for the thread and its category (the page shows both).
