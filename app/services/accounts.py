@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -203,13 +203,20 @@ def member_for_token(session: Session, token: str | None, *, now: datetime | Non
     """The member a session cookie names, with the header's count of unread answers: one query."""
     if not token:
         return None
-    now = now or utcnow()
-    row = session.execute(
-        select(User, LoginSession, conversations.unread_total(User.id))
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == token_hash(token), LoginSession.expires_at > now)
-    ).first()
+    params = {"token_hash": token_hash(token), "now": now or utcnow()}
+    row = session.execute(MEMBER_FOR_TOKEN, params).first()
     return Member(row[0], row[1], int(row[2] or 0)) if row else None
+
+
+# Built once (every signed-in request runs it), bound per request.
+MEMBER_FOR_TOKEN = (
+    select(User, LoginSession, conversations.unread_total(User.id))
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
+        LoginSession.token_hash == bindparam("token_hash"),
+        LoginSession.expires_at > bindparam("now", type_=LoginSession.expires_at.type),
+    )
+)
 
 
 def end_session(session: Session, *, token: str | None) -> None:

@@ -319,8 +319,12 @@ def muted_pairs(session: Session, *, reader: User | None) -> set[tuple[int, bool
     """Whom the reader muted, and in which shape (one query; none for a visitor)."""
     if reader is None:
         return set()
-    rows = session.execute(select(Mute.muted_id, Mute.as_member).where(Mute.muter_id == reader.id))
+    rows = session.connection().execute(READERS_MUTES, {"reader_id": reader.id})
     return {(muted_id, bool(as_member)) for muted_id, as_member in rows}
+
+
+# Built once, bound per request (as the lists and pages below).
+READERS_MUTES = select(Mute.muted_id, Mute.as_member).where(Mute.muter_id == bindparam("reader_id"))
 
 
 # What a thread list shows, with its category and author in the same query.
@@ -529,14 +533,15 @@ def pressed_by(
     mine: dict[int, set[str]] = {p.id: set() for p in posts}
     if reader is None or not posts:
         return mine
-    rows = session.execute(
-        select(Reaction.post_id, Reaction.kind).where(
-            Reaction.user_id == reader.id, Reaction.post_id.in_([p.id for p in posts])
-        )
-    )
-    for post_id, kind in rows:
+    params = {"reader_id": reader.id, "post_ids": [p.id for p in posts]}
+    for post_id, kind in session.connection().execute(READERS_REACTIONS, params):
         mine[post_id].add(kind)
     return mine
+
+
+READERS_REACTIONS = select(Reaction.post_id, Reaction.kind).where(
+    Reaction.user_id == bindparam("reader_id"), Reaction.post_id.in_(bindparam("post_ids", expanding=True))
+)
 
 
 def page_start_for(position: int, size: int | None = None) -> int | None:
