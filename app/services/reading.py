@@ -308,8 +308,11 @@ def categories(session: Session) -> list[ListedCategory]:
     return [ListedCategory(*row) for row in session.connection().execute(CATEGORY_LINKS)]
 
 
+CATEGORY_BY_SLUG = select(Category).where(Category.slug == bindparam("slug"))
+
+
 def category(session: Session, slug: str) -> Category:
-    found = session.scalar(select(Category).where(Category.slug == slug))
+    found = session.scalar(CATEGORY_BY_SLUG, {"slug": slug})
     if found is None:
         raise NotFound("There is no category at that address.")
     return found
