@@ -68,7 +68,7 @@ class Writer(threading.Thread):
                             body="Opening",
                         ).id
                     post = posting.reply(s, thread=s.get(Thread, thread_id), author=author, body=f"Reply {i}")
-                    reactions.toggle(s, post=post, user=reactor, kind="hug", want="on")
+                    reactions.toggle(s, post_id=post.id, user=reactor, kind="hug", want="on")
                 with self.lock:
                     self.committed.append(post.id)
         except BaseException as exc:  # reported by the test, not lost in the thread

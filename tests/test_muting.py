@@ -94,7 +94,7 @@ def test_muting_an_anonymous_post_without_js_reveals_nothing_and_folds_it(
 def test_muting_an_anonymous_post_with_htmx_answers_the_folded_post_and_reveals_nothing(
     session, author, reader, anonymous_reply, browsers
 ):
-    reactions.toggle(session, post=anonymous_reply, user=reader, kind="hug", want="on")
+    reactions.toggle(session, post_id=anonymous_reply.id, user=reader, kind="hug", want="on")
     me = browsers("Brightpath")
     token = csrf_of(me, f"/t/{anonymous_reply.thread_id}")
     r = me.post(f"/p/{anonymous_reply.id}/mute-author", headers=htmx(token))

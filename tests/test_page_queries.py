@@ -29,7 +29,7 @@ def _replies(session, thread, authors, count: int) -> None:
         )
         for member in authors[: i % len(authors) + 1]:
             reactions.toggle(
-                session, post=post, user=member, kind=reactions.KINDS[i % len(reactions.KINDS)].value
+                session, post_id=post.id, user=member, kind=reactions.KINDS[i % len(reactions.KINDS)].value
             )
 
 
