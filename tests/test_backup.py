@@ -67,7 +67,7 @@ class Writer(threading.Thread):
                             title=f"Load thread {i}",
                             body="Opening",
                         ).id
-                    post = posting.reply(s, thread=s.get(Thread, thread_id), author=author, body=f"Reply {i}")
+                    post = posting.reply(s, thread_id=thread_id, author=author, body=f"Reply {i}")
                     reactions.toggle(s, post_id=post.id, user=reactor, kind="hug", want="on")
                 with self.lock:
                     self.committed.append(post.id)
