@@ -445,7 +445,7 @@ def test_the_authors_thread_page_and_own_page_read_appeals_in_a_fixed_number_of_
     opened = posting.get_thread(session, thread)
     session.commit()  # end the test's read: a write after it needs a fresh snapshot (WAL)
     for n in range(3):
-        reply = posting.reply(session, thread=opened, author=author, body=f"R {n}")
+        reply = posting.reply(session, thread_id=opened.id, author=author, body=f"R {n}")
         found = report(session, reply, make_user(session), reason="spam").report
         decisions.decide(session, report_id=found.id, moderator=mod, action="remove")
         appeals.appeal_post(session, post=load(Post, reply.id), author=author, note=f"Appeal {n}")

@@ -67,8 +67,8 @@ class Writer(threading.Thread):
                             title=f"Load thread {i}",
                             body="Opening",
                         ).id
-                    post = posting.reply(s, thread=s.get(Thread, thread_id), author=author, body=f"Reply {i}")
-                    reactions.toggle(s, post=post, user=reactor, kind="hug", want="on")
+                    post = posting.reply(s, thread_id=thread_id, author=author, body=f"Reply {i}")
+                    reactions.toggle(s, post_id=post.id, user=reactor, kind="hug", want="on")
                 with self.lock:
                     self.committed.append(post.id)
         except BaseException as exc:  # reported by the test, not lost in the thread

@@ -49,7 +49,7 @@ def forum(small_pages, session, browsers):
     long = make_thread(session, author, title="A long road", body="Opening *words*")
     for n in range(8):
         posting.reply(
-            session, thread=long, author=muted if n % 3 else author, body=f"Reply {n}", anonymous=n == 4
+            session, thread_id=long.id, author=muted if n % 3 else author, body=f"Reply {n}", anonymous=n == 4
         )
     noted = make_thread(session, author, title="Hard week", body="It was hard", content_note="a rough week")
     make_thread(session, muted, title="From the muted one", category="general")
@@ -81,7 +81,7 @@ def forum(small_pages, session, browsers):
     report(session, opening_post(session, long), muted, reason="unkind")
     # The member's own reply on the last page, removed by a moderator: they are offered an appeal.
     reader = session.scalar(select(User).where(User.pseudonym == "Reader-One"))
-    own = posting.reply(session, thread=long, author=reader, body="My own words")
+    own = posting.reply(session, thread_id=long.id, author=reader, body="My own words")
     hidden = report(session, own, mod, reason="unkind")
     decisions.decide(session, report_id=hidden.report.id, moderator=mod, action="remove", reason="Unkind")
     session.commit()
@@ -214,7 +214,7 @@ def test_the_writes_leave_the_same_rows(small_pages, session, browsers, database
     threads = []
     for _ in range(2):  # the same thread twice: the app writes in one, the baseline in the other
         thread = make_thread(session, author, title="Same words", body="Same *opening*")
-        posting.reply(session, thread=thread, author=other, body="A first reply")
+        posting.reply(session, thread_id=thread.id, author=other, body="A first reply")
         threads.append(thread.id)
     session.commit()
     member = browsers("Reader-One")

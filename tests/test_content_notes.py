@@ -63,10 +63,12 @@ def test_posting_keeps_kinds_in_list_order_counts_bare_words_as_other_and_refuse
         "relapse,grief",
         "relapse,grief",
     )
-    reply = posting.reply(session, thread=thread, author=writer, body="more", content_note="court date")
+    reply = posting.reply(session, thread_id=thread.id, author=writer, body="more", content_note="court date")
     assert reply.content_note_kinds == "other"
     with pytest.raises(InvalidInput) as refused:
-        posting.reply(session, thread=thread, author=writer, body="more", content_note_kinds=["spoilers"])
+        posting.reply(
+            session, thread_id=thread.id, author=writer, body="more", content_note_kinds=["spoilers"]
+        )
     assert refused.value.fields == {"content_note_kind": content_notes.UNKNOWN_KIND}
 
 
@@ -109,7 +111,12 @@ def noted_thread(session):
         content_note_kinds=["self-harm"],
     )
     reply = posting.reply(
-        session, thread=thread, author=writer, body=REPLY, content_note="my dad", content_note_kinds=["grief"]
+        session,
+        thread_id=thread.id,
+        author=writer,
+        body=REPLY,
+        content_note="my dad",
+        content_note_kinds=["grief"],
     )
     return thread.id, opening_post(session, thread).id, reply.id
 
@@ -322,7 +329,7 @@ def test_the_thread_page_sends_the_same_statements_whatever_the_notes_and_the_ch
     writer = session.scalar(select(User).where(User.pseudonym == WRITER))
     thread = load(Thread, thread_id)
     for kinds in (["abuse"], ["using", "other"], ["suicide"], []):
-        posting.reply(session, thread=thread, author=writer, body="more", content_note_kinds=kinds)
+        posting.reply(session, thread_id=thread.id, author=writer, body="more", content_note_kinds=kinds)
     with_more_notes = statements()
     assert before == with_choices == with_more_notes
     assert queries.count(lambda: client.get(f"/t/{thread_id}")) <= before

@@ -95,7 +95,11 @@ def test_a_reported_then_edited_reply_leaves_no_word_anywhere_when_deleted(
     name = join_via_http(client)
     thread = make_thread(session, make_user(session), title="Evenings are the hard part")
     reply = posting.reply(
-        session, thread=thread, author=_me(session, name), body=f"What I did: {first}", content_note=note
+        session,
+        thread_id=thread.id,
+        author=_me(session, name),
+        body=f"What I did: {first}",
+        content_note=note,
     )
     report(session, reply, make_user(session), reason="unkind")
     token = csrf_of(client, f"/p/{reply.id}/edit")
@@ -124,7 +128,7 @@ def test_the_moderation_queue_says_the_author_erased_the_post_instead_of_its_wor
     word = _word()
     name = join_via_http(client)
     thread = make_thread(session, make_user(session), title="Checking in")
-    reply = posting.reply(session, thread=thread, author=_me(session, name), body=f"Words {word}")
+    reply = posting.reply(session, thread_id=thread.id, author=_me(session, name), body=f"Words {word}")
     report(session, reply, make_user(session), reason="spam")
     moderator = make_moderator(session)
     with ExitStack() as stack:
@@ -145,7 +149,7 @@ def test_deleting_an_opening_post_erases_the_thread_title_and_keeps_the_replies(
     thread = make_thread(
         session, _me(session, name), title=f"About {title_word}", body=f"Opening {body_word}"
     )
-    posting.reply(session, thread=thread, author=make_user(session), body=f"Kind answer {reply_word}")
+    posting.reply(session, thread_id=thread.id, author=make_user(session), body=f"Kind answer {reply_word}")
     assert copies_of(database_url, session, title_word)
     opener = opening_post(session, thread)
 
@@ -169,9 +173,9 @@ def test_erasing_the_account_with_its_posts_reaches_snapshots_titles_and_the_ind
     me = _me(session, name)
     own = make_thread(session, me, title=f"My {title_word}", body=f"Start {body_word}")
     elsewhere = make_thread(session, make_user(session), title="Someone else's thread")
-    reply = posting.reply(session, thread=elsewhere, author=me, body=f"Reported {reported_word}")
+    reply = posting.reply(session, thread_id=elsewhere.id, author=me, body=f"Reported {reported_word}")
     report(session, reply, make_user(session), reason="unkind")
-    posting.reply(session, thread=own, author=make_user(session), body="Glad you wrote")
+    posting.reply(session, thread_id=own.id, author=make_user(session), body="Glad you wrote")
     for word in (title_word, body_word, reported_word):
         assert copies_of(database_url, session, word), word
 

@@ -18,7 +18,7 @@ def test_export_holds_everything_about_the_member_and_no_secrets(client, session
         "/new", data={"title": "My week", "body": "It was long", "category": "stories", "csrf_token": token}
     )
     other = opening_post(session, make_thread(session, make_user(session)))
-    reactions.toggle(session, post=other, user=_me(session, "Calm-River-12"), kind="hug")
+    reactions.toggle(session, post_id=other.id, user=_me(session, "Calm-River-12"), kind="hug")
     r = client.get("/me/export")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     data = r.json()
@@ -34,7 +34,7 @@ def test_erasing_the_account_keeps_posts_as_a_former_members_and_fixes_counts(cl
     me = _me(session, "Calm-River-12")
     mine = make_thread(session, me, title="Keep this thread")
     other = opening_post(session, make_thread(session, make_user(session)))
-    reactions.toggle(session, post=other, user=me, kind="hug")
+    reactions.toggle(session, post_id=other.id, user=me, kind="hug")
     token = csrf_of(client, "/me/delete")
     r = client.post("/me/delete", data={"passphrase": "not it at all", "csrf_token": token})
     assert r.status_code == 422 and "not your current passphrase" in r.text

@@ -225,9 +225,9 @@ def test_the_badge_shows_on_named_posts_only_never_on_a_post_made_as_a_member(cl
     _save(session, counter, start.isoformat(), show_days=True, today=milestones.today())
     _save(session, quiet, start.isoformat(), show_days=False, today=milestones.today())
     thread = make_thread(session, counter, title="Forty-five")
-    named = posting.reply(session, thread=thread, author=counter, body="Named reply")
-    hidden = posting.reply(session, thread=thread, author=counter, body="As a member", anonymous=True)
-    other = posting.reply(session, thread=thread, author=quiet, body="No badge chosen")
+    named = posting.reply(session, thread_id=thread.id, author=counter, body="Named reply")
+    hidden = posting.reply(session, thread_id=thread.id, author=counter, body="As a member", anonymous=True)
+    other = posting.reply(session, thread_id=thread.id, author=quiet, body="No badge chosen")
     html = client.get(f"/t/{thread.id}").text
     assert _author_of(html, named.id) == "Steady-Oak 45 days"
     assert one(html, f"#p{named.id} .days-badge").get_text() == "45 days"

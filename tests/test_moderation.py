@@ -329,9 +329,9 @@ def test_lock_refuses_new_replies_and_is_logged_once_even_when_repeated(session,
     thread_tools.set_locked(session, thread=thread, moderator=mod, on="1")
     thread_tools.set_locked(session, thread=thread, moderator=mod, on="1")
     with pytest.raises(Conflict):
-        posting.reply(session, thread=thread, author=author, body="Still here")
+        posting.reply(session, thread_id=thread.id, author=author, body="Still here")
     thread_tools.set_locked(session, thread=thread, moderator=mod, on="0")
-    posting.reply(session, thread=thread, author=author, body="Still here")
+    posting.reply(session, thread_id=thread.id, author=author, body="Still here")
     assert [(e.action, e.thread_id) for e in log_rows(session)] == [
         ("lock", thread.id),
         ("unlock", thread.id),

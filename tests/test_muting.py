@@ -8,10 +8,10 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from app.errors import Conflict, NotFound
-from app.models import Mute, Post, Thread
+from app.models import Mute, Post
 from app.services import membership, moderation_queue, muting, posting, reactions
 from tests import html, queries
-from tests.factories import PASSPHRASE, load, make_moderator, make_thread, make_user, opening_post, report
+from tests.factories import PASSPHRASE, make_moderator, make_thread, make_user, opening_post, report
 from tests.http import csrf_of, htmx, submit
 
 AUTHOR = "Quietfern"
@@ -38,7 +38,9 @@ def reader(session, author):
 def anonymous_reply(session, author, reader):
     """A named thread by the reader, with a reply by AUTHOR shown as "a member"."""
     thread = make_thread(session, reader, title=TITLE, body=f"Open {WORD}")
-    return posting.reply(session, thread=thread, author=author, body=f"Quiet {WORD} words", anonymous=True)
+    return posting.reply(
+        session, thread_id=thread.id, author=author, body=f"Quiet {WORD} words", anonymous=True
+    )
 
 
 @pytest.fixture
@@ -94,7 +96,7 @@ def test_muting_an_anonymous_post_without_js_reveals_nothing_and_folds_it(
 def test_muting_an_anonymous_post_with_htmx_answers_the_folded_post_and_reveals_nothing(
     session, author, reader, anonymous_reply, browsers
 ):
-    reactions.toggle(session, post=anonymous_reply, user=reader, kind="hug", want="on")
+    reactions.toggle(session, post_id=anonymous_reply.id, user=reader, kind="hug", want="on")
     me = browsers("Brightpath")
     token = csrf_of(me, f"/t/{anonymous_reply.thread_id}")
     r = me.post(f"/p/{anonymous_reply.id}/mute-author", headers=htmx(token))
@@ -172,7 +174,7 @@ def test_muting_yourself_is_refused_with_409(session, author, anonymous_reply, b
 def test_muting_a_named_moderator_is_refused_with_409_and_the_reason(session, reader, browsers, hx):
     moderator = make_moderator(session, "Steady-Mod")
     thread = make_thread(session, reader)
-    named = posting.reply(session, thread=thread, author=moderator, body="Here if you need us.")
+    named = posting.reply(session, thread_id=thread.id, author=moderator, body="Here if you need us.")
     me = browsers("Brightpath")
     # A named moderator's post does not offer the button at all; a hand-made request is refused.
     assert f"/p/{named.id}/mute-author" not in me.get(f"/t/{thread.id}").text
@@ -188,10 +190,10 @@ def test_muting_a_moderators_post_shown_as_a_member_answers_as_for_anyone(sessio
     moderator = make_moderator(session, "Steady-Mod")
     member = make_user(session, "Plain-Member")
     thread = make_thread(session, reader)
-    theirs = posting.reply(session, thread=thread, author=moderator, body="From a member.", anonymous=True)
-    other = posting.reply(
-        session, thread=load(Thread, thread.id), author=member, body="Me too.", anonymous=True
+    theirs = posting.reply(
+        session, thread_id=thread.id, author=moderator, body="From a member.", anonymous=True
     )
+    other = posting.reply(session, thread_id=thread.id, author=member, body="Me too.", anonymous=True)
     me = browsers("Brightpath")
     token = csrf_of(me)
     answers = [
@@ -266,7 +268,7 @@ def test_the_queue_reads_mutes_in_one_query_whatever_the_number_of_groups(sessio
     session.rollback()
     for n in range(3):
         other = make_user(session)
-        post = posting.reply(session, thread=load(Thread, named_thread.id), author=other, body=f"r{n}")
+        post = posting.reply(session, thread_id=named_thread.id, author=other, body=f"r{n}")
         report(session, load_post(session, post.id), make_user(session))
         muting.mute_author(session, post=load_post(session, post.id), muter=make_user(session))
     assert len(moderation_queue.queue(session).groups) == 4
@@ -287,7 +289,7 @@ def test_the_thread_page_makes_the_same_number_of_queries_whatever_the_number_of
     muting.mute_author(session, post=load_post(session, anonymous_reply.id), muter=reader)
     for _ in range(3):
         other = make_user(session)
-        post = posting.reply(session, thread=load(Thread, anonymous_reply.thread_id), author=other, body="hi")
+        post = posting.reply(session, thread_id=anonymous_reply.thread_id, author=other, body="hi")
         muting.mute_author(session, post=load_post(session, post.id), muter=reader)
     session.rollback()
     page = me.get(path).text

@@ -50,7 +50,7 @@ def _rows(session, user) -> list[Notice]:
 
 
 def _reply(session, thread, author, body="Sending strength.", **kw):
-    return posting.reply(session, thread=thread, author=author, body=body, **kw)
+    return posting.reply(session, thread_id=thread.id, author=author, body=body, **kw)
 
 
 def _reply_via_http(client, thread_id, body="I hear you.", *, with_htmx=False):

@@ -10,6 +10,7 @@ from app.services import posting, reactions, reading
 from tests import queries
 from tests.engines import ENGINE
 from tests.factories import make_moderator, make_thread, make_user, opening_post, report
+from tests.http import csrf_of
 
 # Transactions a page opens: a visitor's only the page's; a member's, identify's and the page's.
 VISITOR_BEGINS, MEMBER_BEGINS = (1, 2) if ENGINE == "sqlite" else (0, 0)
@@ -25,11 +26,11 @@ def _cost(client, path: str) -> int:
 def _replies(session, thread, authors, count: int) -> None:
     for i in range(count):
         post = posting.reply(
-            session, thread=thread, author=authors[i % len(authors)], body=f"Reply {i}: **yes**."
+            session, thread_id=thread.id, author=authors[i % len(authors)], body=f"Reply {i}: **yes**."
         )
         for member in authors[: i % len(authors) + 1]:
             reactions.toggle(
-                session, post=post, user=member, kind=reactions.KINDS[i % len(reactions.KINDS)].value
+                session, post_id=post.id, user=member, kind=reactions.KINDS[i % len(reactions.KINDS)].value
             )
 
 
@@ -80,3 +81,34 @@ def test_the_moderators_queue_costs_the_same_queries_for_one_reported_post_as_fo
         for reporter in reporters[: i % 2 + 1]:
             report(session, post, reporter, note=f"note {i}")
     assert _cost(moderator, "/mod") == one == 11 + MEMBER_BEGINS
+
+
+# On SQLite: identify's BEGIN and its read; then the write's BEGIN IMMEDIATE (COMMIT is not a statement).
+WRITE_BEGINS = 2 if ENGINE == "sqlite" else 0
+
+
+def test_the_benchmarked_writes_cost_the_same_statements_for_one_recipient_as_for_many(session, browsers):
+    """A reaction: the member, then the post read, pressed kinds, INSERT, recount in one write. A reply:
+    the member, then the thread's bump, the post, who hears of it, their notices replaced, their counts."""
+    make_user(session, "Writing-Member")
+    authors = [make_user(session) for _ in range(FULL_PAGE)]
+    thread = make_thread(session, authors[0])
+    post_id = opening_post(session, thread).id
+    writer = browsers("Writing-Member")
+    token = csrf_of(writer, f"/t/{thread.id}")
+
+    def react():
+        assert writer.post(f"/p/{post_id}/react/hug", data={"csrf_token": token}).status_code == 303
+
+    def reply():
+        assert (
+            writer.post(f"/t/{thread.id}/reply", data={"body": "With you.", "csrf_token": token}).status_code
+            == 303
+        )
+
+    assert queries.count(react) == 5 + WRITE_BEGINS
+    one = queries.count(reply)
+    session.commit()  # the test's own read ends: its writes follow the app's
+    for author in authors[1:]:
+        posting.reply(session, thread_id=thread.id, author=author, body="Here too.")
+    assert queries.count(reply) == one == 7 + WRITE_BEGINS

@@ -98,7 +98,7 @@ def test_thread_pages_page_through_replies_in_order(client, session):
     author = make_user(session)
     thread = make_thread(session, author, body="opening")
     for i in range(1, 45):
-        posting.reply(session, thread=thread, author=author, body=f"reply number {i}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"reply number {i}")
     bodies, path = [], f"/t/{thread.id}"
     while path:
         html = client.get(path).text
@@ -112,7 +112,7 @@ def test_thread_paging_with_htmx_answers_the_posts_fragment(client, session):
     author = make_user(session)
     thread = make_thread(session, author)
     for i in range(25):
-        posting.reply(session, thread=thread, author=author, body=f"reply {i}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"reply {i}")
     r = client.get(f"/t/{thread.id}?after=19", headers={"HX-Request": "true"})
     assert root(r.text) == "div#posts-page"
     assert "reply 19" in r.text and "reply 18" not in r.text
@@ -182,7 +182,7 @@ def test_a_deep_thread_page_costs_no_more_than_the_first(session):
     author = make_user(session)
     thread = make_thread(session, author)
     for i in range(300):
-        posting.reply(session, thread=thread, author=author, body=f"Reply {i}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"Reply {i}")
 
     def page(after=None):
         return lambda: reading.thread_posts(session, thread=thread, reader=None, after=after)

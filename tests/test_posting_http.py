@@ -118,7 +118,7 @@ def _locked_meanwhile(session) -> Thread:
 def test_reply_to_a_locked_thread_is_refused_by_the_service_with_409_and_writes_nothing(session):
     thread = _locked_meanwhile(session)
     with pytest.raises(Conflict) as refused:
-        posting.reply(session, thread=thread, author=make_user(session), body="Kept words")
+        posting.reply(session, thread_id=thread.id, author=make_user(session), body="Kept words")
     assert refused.value.status_code == 409 and "locked by a moderator" in refused.value.message
     session.rollback()
     assert load(Thread, thread.id).reply_count == 0
@@ -160,6 +160,21 @@ def test_replies_to_unknown_threads_answer_404(client):
     assert client.post("/t/999/reply", data={"body": "hello", "csrf_token": token}).status_code == 404
 
 
+def test_a_thread_only_the_moderators_read_answers_404_before_any_check_of_the_words(client, session):
+    thread = make_thread(session, make_user(session), title="Sent to the team")
+    session.execute(update(Thread).where(Thread.id == thread.id).values(status=PostStatus.moderators_only))
+    session.commit()
+    join_via_http(client)
+    token = csrf_of(client)
+    for body in ("Kept words", "  "):  # an empty reply too: 404 comes first
+        r = client.post(f"/t/{thread.id}/reply", data={"body": body, "csrf_token": token})
+        assert r.status_code == 404 and "That thread does not exist, or it was deleted." in r.text
+        assert form_values(by_id(r.text, "reply-form"))["body"].strip() == body.strip()
+    r = client.post(f"/t/{thread.id}/reply", data={"body": "Kept words"}, headers=htmx(token))
+    assert r.status_code == 404 and root(r.text) == "form#reply-form"
+    assert load(Thread, thread.id).reply_count == 0
+
+
 def test_unknown_thread_category_and_page_show_calm_404_pages(client):
     for path in ("/t/999", "/c/nowhere", "/no/such/page", "/t/abc"):
         r = client.get(path)
@@ -171,7 +186,7 @@ def test_reply_positions_stay_distinct_and_thread_counts_them(session):
     author = make_user(session)
     thread = make_thread(session, author)
     for i in range(3):
-        posting.reply(session, thread=thread, author=author, body=f"reply {i}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"reply {i}")
     session.refresh(thread)
     positions = list(
         session.scalars(select(Post.position).where(Post.thread_id == thread.id).order_by(Post.position))
@@ -247,7 +262,7 @@ def test_later_pages_link_back_to_the_right_page_after_a_reply(client, session):
     author = make_user(session)
     thread = make_thread(session, author)
     for i in range(25):
-        posting.reply(session, thread=thread, author=author, body=f"reply {i}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"reply {i}")
     join_via_http(client)
     token = csrf_of(client, "/guidelines")
     r = client.post(f"/t/{thread.id}/reply", data={"body": "The newest one", "csrf_token": token})
@@ -264,8 +279,10 @@ def _set_status(session, post, status, reason=""):
 def test_the_reading_service_hands_over_no_words_of_hidden_or_removed_posts(session):
     author, reader = make_user(session), make_user(session)
     thread = make_thread(session, author, body="Opening words")
-    hidden = posting.reply(session, thread=thread, author=author, body="Hidden words", content_note="grief")
-    removed = posting.reply(session, thread=thread, author=author, body="Removed words")
+    hidden = posting.reply(
+        session, thread_id=thread.id, author=author, body="Hidden words", content_note="grief"
+    )
+    removed = posting.reply(session, thread_id=thread.id, author=author, body="Removed words")
     _set_status(session, hidden, PostStatus.hidden, "Off-topic")
     _set_status(session, removed, PostStatus.removed, "Unkind")
     session.expire_all()
@@ -285,7 +302,7 @@ def test_a_thread_page_shows_the_author_the_reason_and_nobody_the_words(client, 
     join_via_http(other_client)
     author = session.scalar(select(User).where(User.pseudonym == author_name))
     thread = make_thread(session, author, body="Opening words")
-    removed = posting.reply(session, thread=thread, author=author, body="Removed words")
+    removed = posting.reply(session, thread_id=thread.id, author=author, body="Removed words")
     _set_status(session, removed, PostStatus.removed, "Unkind")
     for c in (client, other_client):
         for headers in ({}, {"HX-Request": "true"}):
@@ -300,9 +317,9 @@ def test_a_reply_that_waited_for_the_lock_does_not_move_the_threads_last_activit
     from datetime import timedelta
 
     thread = make_thread(session, make_user(session))
-    later = posting.reply(session, thread=thread, author=make_user(session), body="Committed first.")
+    later = posting.reply(session, thread_id=thread.id, author=make_user(session), body="Committed first.")
     waited = later.created_at - timedelta(seconds=2)
     monkeypatch.setattr(posting, "utcnow", lambda: waited)
-    posting.reply(session, thread=load(Thread, thread.id), author=make_user(session), body="Waited.")
+    posting.reply(session, thread_id=thread.id, author=make_user(session), body="Waited.")
     stored = load(Thread, thread.id)
     assert stored.last_activity_at == later.created_at and stored.reply_count == 2

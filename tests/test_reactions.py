@@ -1,10 +1,10 @@
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import db
 from app.errors import InvalidInput
-from app.models import Post, Reaction
+from app.models import Post, PostStatus, Reaction
 from app.services import reactions
 from tests.factories import at_once, join_via_http, load, make_thread, make_user, opening_post
 from tests.html import by_id, one, parse, root
@@ -27,23 +27,23 @@ def _rows(session, post, kind="hug") -> int:
 
 def test_pressing_twice_takes_the_encouragement_back(session, post):
     member = make_user(session)
-    assert reactions.toggle(session, post=post, user=member, kind="hug").post.hug_count == 1
-    assert reactions.toggle(session, post=post, user=member, kind="hug").post.hug_count == 0
+    assert reactions.toggle(session, post_id=post.id, user=member, kind="hug").post.hug_count == 1
+    assert reactions.toggle(session, post_id=post.id, user=member, kind="hug").post.hug_count == 0
     assert _rows(session, post) == 0
 
 
 def test_one_of_each_kind_per_member(session, post):
     member = make_user(session)
     for kind in ("hug", "strength", "celebrate"):
-        reactions.toggle(session, post=post, user=member, kind=kind, want="on")
-        reactions.toggle(session, post=post, user=member, kind=kind, want="on")  # a double click
+        reactions.toggle(session, post_id=post.id, user=member, kind=kind, want="on")
+        reactions.toggle(session, post_id=post.id, user=member, kind=kind, want="on")  # a double click
     fresh = load(Post, post.id)
     assert (fresh.hug_count, fresh.strength_count, fresh.celebrate_count, fresh.thanks_count) == (1, 1, 1, 0)
 
 
 def test_unknown_kinds_are_refused(session, post):
     with pytest.raises(InvalidInput):
-        reactions.toggle(session, post=post, user=make_user(session), kind="downvote")
+        reactions.toggle(session, post_id=post.id, user=make_user(session), kind="downvote")
 
 
 def test_reaction_without_js_redirects_back_to_the_post(client, session, post):
@@ -72,7 +72,7 @@ def test_unknown_kind_over_http_is_422(client, post):
 
 
 def test_readers_who_are_not_signed_in_see_counts_and_are_sent_to_sign_in(client, session, post):
-    reactions.toggle(session, post=post, user=make_user(session), kind="thanks")
+    reactions.toggle(session, post_id=post.id, user=make_user(session), kind="thanks")
     page = client.get(f"/t/{post.thread_id}").text
     bar = by_id(page, f"reactions-p{post.id}")
     assert bar.select(f'a[href="/login?next=%2Ft%2F{post.thread_id}"]')
@@ -106,7 +106,7 @@ def test_concurrent_toggles_through_the_service_keep_the_count_equal_to_the_rows
     def toggle(member):
         def run():
             with db.new_session(write=True) as s:
-                reactions.toggle(s, post=s.get(Post, post.id), user=member, kind="metoo")
+                reactions.toggle(s, post_id=post.id, user=member, kind="metoo")
 
         return run
 
@@ -114,3 +114,16 @@ def test_concurrent_toggles_through_the_service_keep_the_count_equal_to_the_rows
     assert [o for o in outcomes if isinstance(o, Exception)] == []
     # Three toggles each: on, off, on.
     assert load(Post, post.id).metoo_count == 5 == _rows(session, post, "metoo")
+
+
+def test_a_post_that_is_not_there_is_404_and_one_not_open_is_409_with_nothing_written(client, session, post):
+    with db.new_session(write=True) as s:
+        s.execute(update(Post).where(Post.id == post.id).values(status=PostStatus.hidden))
+        s.commit()
+    join_via_http(client)
+    token = csrf_of(client, f"/t/{post.thread_id}")
+    missing = client.post("/p/987654/react/hug", data={"csrf_token": token})
+    assert missing.status_code == 404 and "That post does not exist, or it was deleted." in missing.text
+    closed = client.post(f"/p/{post.id}/react/hug", data={"want": "on"}, headers=htmx(token))
+    assert closed.status_code == 409 and "This post is not open for encouragement right now." in closed.text
+    assert _rows(session, post) == 0 and load(Post, post.id).hug_count == 0

@@ -53,7 +53,7 @@ def _marker(session, user, thread) -> int | None:
 
 
 def _reply(session, thread, author, body="A reply", **kw):
-    return posting.reply(session, thread=thread, author=author, body=body, **kw)
+    return posting.reply(session, thread_id=thread.id, author=author, body=body, **kw)
 
 
 def test_new_replies_are_counted_per_member_from_what_each_saw(client, other_client, session):

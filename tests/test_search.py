@@ -104,7 +104,10 @@ def test_a_title_match_ranks_above_a_passing_mention_in_a_reply(session):
     author = make_user(session)
     mention = make_thread(session, author, title="Evening walks", body="Long day.")
     reply = posting.reply(
-        session, thread=mention, author=author, body=f"Walked a lot, thought about {w} once, then slept."
+        session,
+        thread_id=mention.id,
+        author=author,
+        body=f"Walked a lot, thought about {w} once, then slept.",
     )
     titled = make_thread(session, author, title=f"Living with {w}", body="Here is how my week went.")
     hits = search.search(session, q=w).hits
@@ -127,7 +130,7 @@ def test_results_are_paged_without_repeats_and_the_pages_are_capped(session):
     author = make_user(session)
     thread = make_thread(session, author, title="Counting days", body=f"day zero {w}")
     for n in range(24):
-        posting.reply(session, thread=thread, author=author, body=f"day {n + 1}, still {w}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"day {n + 1}, still {w}")
     first = search.search(session, q=w, size=10)
     second = search.search(session, q=w, cursor=first.next_cursor, size=10)
     third = search.search(session, q=w, cursor=second.next_cursor, size=10)
@@ -202,7 +205,7 @@ def test_a_post_its_author_deleted_is_never_found(session):
     w = word()
     author = make_user(session)
     thread = make_thread(session, author, title="Thinking aloud", body="Opening.")
-    reply = posting.reply(session, thread=thread, author=author, body=f"second thoughts about {w}")
+    reply = posting.reply(session, thread_id=thread.id, author=author, body=f"second thoughts about {w}")
     assert found_ids(session, w) == [reply.id]
     posting.delete(session, post=reply, author=author)
     assert found_ids(session, w) == []
@@ -214,7 +217,7 @@ def test_posts_that_are_not_visible_are_never_found(session, status):
     author = make_user(session)
     thread = make_thread(session, author, title=f"Title {w}", body=f"body {w}")
     post = opening_post(session, thread)
-    reply = posting.reply(session, thread=thread, author=author, body=f"reply {w}")
+    reply = posting.reply(session, thread_id=thread.id, author=author, body=f"reply {w}")
     _set_status(session, post.id, status)
     _set_status(session, reply.id, status)
     assert found_ids(session, w) == []
@@ -236,7 +239,7 @@ def test_erased_posts_and_threads_are_never_found(session):
     author = make_user(session)
     thread = make_thread(session, author, title=f"Gone {w}", body=f"body {w}")
     other = make_thread(session, author, title="Stays", body="opening")
-    reply = posting.reply(session, thread=other, author=author, body=f"reply {w}")
+    reply = posting.reply(session, thread_id=other.id, author=author, body=f"reply {w}")
     assert len(found_ids(session, w)) == 2
     session.execute(delete(Post).where(Post.id == reply.id))
     session.execute(delete(Thread).where(Thread.id == thread.id))  # its posts go by cascade
@@ -311,7 +314,7 @@ def test_more_results_come_as_a_fragment_for_htmx_and_as_a_page_without(client, 
     author = make_user(session)
     thread = make_thread(session, author, title="Many replies", body=f"start {w}")
     for n in range(22):
-        posting.reply(session, thread=thread, author=author, body=f"reply {n} {w}")
+        posting.reply(session, thread_id=thread.id, author=author, body=f"reply {n} {w}")
     page = client.get("/search", params={"q": w}).text
     link = one(page, 'a[hx-target="#search-results"]')
     more = link["hx-get"]
@@ -325,7 +328,9 @@ def test_more_results_come_as_a_fragment_for_htmx_and_as_a_page_without(client, 
     plain = parse(client.get(more).text)
     assert plain.html is not None and len(plain.select("#search-results .search-hit")) == 3
     # A reply far down links to the thread page that holds it.
-    last = posting.reply(session, thread=thread, author=author, body="the twenty-third reply, zzfinalzz")
+    last = posting.reply(
+        session, thread_id=thread.id, author=author, body="the twenty-third reply, zzfinalzz"
+    )
     r = client.get("/search", params={"q": "zzfinalzz"})
     assert one(r.text, f'#search-results a[href="/t/{thread.id}?after=19#p{last.id}"]')
 
@@ -398,7 +403,7 @@ def test_the_index_itself_holds_only_visible_posts(session):
     w = word()
     author = make_user(session)
     thread = make_thread(session, author, title="Kept out", body=f"opening {w}")
-    removed = posting.reply(session, thread=thread, author=author, body=f"removed {w}")
+    removed = posting.reply(session, thread_id=thread.id, author=author, body=f"removed {w}")
     _set_status(session, removed.id, "removed")
     if session.get_bind().dialect.name == "sqlite":
         indexed = set(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.deps import CSRF, CurrentUser, PostDep, SessionDep
+from app.deps import CSRF, CurrentUser, RowId, SessionDep
 from app.services import ratelimit, reactions
 from app.web import after_action, post_path, render, wants_fragment
 
@@ -17,12 +17,14 @@ def toggle(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    post: PostDep,
+    post_id: RowId,
     kind: str,
     want: Annotated[str, Form()] = "",
 ) -> Response:
     ratelimit.react(user=user)
-    toggled = reactions.toggle(session, post=post, user=user, kind=kind, want=want)
-    if wants_fragment(request):
+    # The service reads the post in its own write (404, 409): no read transaction of its own first.
+    fragment = wants_fragment(request)
+    toggled = reactions.toggle(session, post_id=post_id, user=user, kind=kind, want=want, with_mine=fragment)
+    if fragment:
         return render(request, "partials/reactions.html", {"post": toggled.post, "mine": toggled.mine})
-    return after_action(request, post_path(request, post))
+    return after_action(request, post_path(request, toggled.post))

@@ -1,11 +1,13 @@
 """Threads and posts: read, start, reply, edit, delete."""
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text, ThreadDep
+from app import db
+from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text
 from app.services import crisis_check, history, milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
@@ -19,6 +21,12 @@ SENT = "sent-to-moderators"  # the part of /me that lists what was sent only to 
 EDIT_FORM = FormSpec(page="pages/edit_post.html", partial="partials/edit_form.html", target="edit-form")
 # After the edit window: the reason, what was typed, and the offer to delete, in place of the form.
 EDIT_CLOSED = FormSpec(page="pages/edit_closed.html", partial="partials/edit_closed.html", target="edit-form")
+
+
+class ThreadRef(NamedTuple):
+    """A thread as an answer names it without reading it: its id (the fresh reply form's address)."""
+
+    id: int
 
 
 @router.get("/t/{thread_id:int}", name="threads:show")
@@ -88,7 +96,7 @@ def reply(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    thread: ThreadDep,
+    thread_id: RowId,
     body: Text = "",
     content_note: Text = "",
     content_note_kind: Kinds = [],  # noqa: B006 - FastAPI copies form defaults
@@ -96,13 +104,15 @@ def reply(
     confirm: Text = "",
 ) -> Response:
     typed = {"body": body, "content_note": content_note, "content_note_kinds": content_note_kind}
+    # The service reads the thread in its own write; the form's copy is read only if the form is shown.
+    thread = partial(db.read, posting.get_thread, thread_id)
     keep_form(request, REPLY_FORM, thread=thread, anonymous=anonymous, confirm=confirm, **typed)
     crisis_check.ask_first(confirm=confirm, body=body)  # before the limit counts anything
     ratelimit.reply(user=user)
     to_moderators = confirm == crisis_check.MODERATORS
     post = posting.reply(
         session,
-        thread=thread,
+        thread_id=thread_id,
         author=user,
         body=body,
         content_note=content_note,
@@ -114,7 +124,9 @@ def reply(
         return after_action(request, path_for(request, "accounts:me", anchor=SENT))
     if wants_fragment(request):
         seen = reading.as_seen_by(post, reader=user, today=milestones.today())  # a thread page: badge too
-        return render(request, "partials/reply_created.html", {"post": seen, "thread": thread, "mine": set()})
+        # The fresh reply form (out of band) names only the thread's id.
+        ctx = {"post": seen, "thread": ThreadRef(thread_id), "mine": set()}
+        return render(request, "partials/reply_created.html", ctx)
     return after_action(request, post_path(request, post))
 
 

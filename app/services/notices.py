@@ -10,7 +10,7 @@ Replies by a member the recipient muted do not notify them (the mute asked not t
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -42,6 +42,19 @@ def _wanting(kind: str):
     return not_(("," + User.notices_off + ",").contains(f",{kind},"))
 
 
+# Built once, run through the connection: plain rows, no object per notice for the ORM to track.
+REPLACED_NOTICES = (
+    delete(Notice)
+    .where(
+        Notice.user_id.in_(bindparam("user_ids", expanding=True)),
+        Notice.group_key == bindparam("group_key"),
+        Notice.unread,
+    )
+    .returning(Notice.user_id, Notice.count, Notice.post_id)
+)
+NEW_NOTICE = insert(Notice)
+
+
 def _write(
     session: Session,
     *,
@@ -58,33 +71,35 @@ def _write(
     one more (a new row, so it comes first), keeping its first post. The caller commits."""
     if not user_ids:
         return
+    session.flush()  # what the caller added is written first: a notice may name it
     before: dict[int, tuple[int, int | None]] = {}
     if group_key is not None:
-        gone = session.execute(
-            delete(Notice)
-            .where(Notice.user_id.in_(user_ids), Notice.group_key == group_key, Notice.unread)
-            .returning(Notice.user_id, Notice.count, Notice.post_id)
+        gone = session.connection().execute(
+            REPLACED_NOTICES, {"user_ids": list(user_ids), "group_key": group_key}
         )
         before = {uid: (count, first) for uid, count, first in gone}
+    # One INSERT for all of them, in this order (ids follow it).
+    rows = []
     for uid in user_ids:
         count, first = before.get(uid, (0, post_id))
-        session.add(
-            Notice(
-                user_id=uid,
-                kind=kind,
-                count=count + 1,
-                thread_id=thread_id,
-                post_id=first,
-                outcome=outcome,
-                reason=reason,
-                group_key=group_key,
-                created_at=now,
-            )
+        rows.append(
+            {
+                "user_id": uid,
+                "kind": kind,
+                "count": count + 1,
+                "thread_id": thread_id,
+                "post_id": first,
+                "outcome": outcome,
+                "reason": reason,
+                "group_key": group_key,
+                "unread": True,
+                "created_at": now,
+            }
         )
+    session.connection().execute(NEW_NOTICE, rows)
     fresh = [uid for uid in user_ids if uid not in before]
     if fresh:
         session.execute(update(User).where(User.id.in_(fresh)).values(notices_unread=User.notices_unread + 1))
-    session.flush()
 
 
 def notify(
@@ -125,28 +140,34 @@ def notify(
     return True
 
 
+# Who hears of a reply, built once: the thread's other writers who want it and did not mute its author.
+_IN_THREAD = select(Post.author_id).where(
+    Post.thread_id == bindparam("thread_id"),
+    Post.position >= 0,
+    Post.status.not_in((PostStatus.deleted, PostStatus.moderators_only)),
+    Post.author_id.is_not(None),
+)
+_MUTED_THEM = exists().where(
+    Mute.muter_id == User.id,
+    Mute.muted_id == bindparam("author_id"),
+    Mute.as_member == bindparam("anonymous"),
+)
+REPLY_RECIPIENTS = select(User.id).where(
+    User.id.in_(_IN_THREAD), User.id != bindparam("author_id"), _wanting("reply"), not_(_MUTED_THEM)
+)
+
+
 def new_reply(session: Session, *, post: Post, now: datetime) -> None:
     """The thread's author and everyone who replied in it hear of a new reply (grouped per thread).
 
     Not its author; not members who muted the author (in the shape the post was made: named or as a
     member); not erased accounts. The caller commits.
     """
-    in_thread = select(Post.author_id).where(
-        Post.thread_id == post.thread_id,
-        Post.position >= 0,
-        Post.status.not_in((PostStatus.deleted, PostStatus.moderators_only)),
-        Post.author_id.is_not(None),
+    found = session.connection().execute(
+        REPLY_RECIPIENTS,
+        {"thread_id": post.thread_id, "author_id": post.author_id, "anonymous": post.anonymous},
     )
-    muted_them = exists().where(
-        Mute.muter_id == User.id, Mute.muted_id == post.author_id, Mute.as_member == post.anonymous
-    )
-    recipients = list(
-        session.scalars(
-            select(User.id).where(
-                User.id.in_(in_thread), User.id != post.author_id, _wanting("reply"), not_(muted_them)
-            )
-        )
-    )
+    recipients = list(found.scalars())
     _write(
         session,
         user_ids=recipients,

@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app import db
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.models import Category, Post, PostStatus, PostVersion, Thread, User, utcnow
@@ -46,7 +47,7 @@ def _draft(
 
 
 def _new_post(
-    draft: Draft, *, thread_id: int, author: User, position: int, now: datetime, status: str
+    draft: Draft, *, body_html: str, thread_id: int, author: User, position: int, now: datetime, status: str
 ) -> Post:
     return Post(
         status=status,
@@ -54,7 +55,7 @@ def _new_post(
         author_id=author.id,
         position=position,
         body_source=draft.body,
-        body_html=text.render_markdown(draft.body),
+        body_html=body_html,
         sanitizer_version=text.SANITIZER_VERSION,
         content_note=draft.note,
         content_note_kinds=draft.kinds,
@@ -109,7 +110,10 @@ def start_thread(
     )
     session.add(thread)
     session.flush()
-    opening = _new_post(draft, thread_id=thread.id, author=author, position=0, now=now, status=status)
+    body_html = text.render_markdown(draft.body)
+    opening = _new_post(
+        draft, body_html=body_html, thread_id=thread.id, author=author, position=0, now=now, status=status
+    )
     session.add(opening)
     if to_moderators:
         session.flush()
@@ -118,10 +122,31 @@ def start_thread(
     return thread
 
 
+# The reply's counter bump, built once: it locks the thread row, so concurrent replies get distinct
+# positions, and it takes only a visible, unlocked thread (else nothing is written: 404 or 409).
+NOW = bindparam("now", type_=UTCDateTime())
+BUMP = (
+    update(Thread)
+    .where(Thread.id == bindparam("thread_id"), Thread.status == PostStatus.visible, Thread.locked.is_(False))
+    # The last activity never goes back: a reply that waited for the lock may carry an earlier time.
+    .values(
+        reply_count=Thread.reply_count + 1,
+        last_activity_at=case((Thread.last_activity_at > NOW, Thread.last_activity_at), else_=NOW),
+    )
+    .returning(Thread.reply_count)
+)
+THREAD_STATUS = select(Thread.status).where(Thread.id == bindparam("thread_id"))
+THREAD_STATUS_LOCKED = THREAD_STATUS.with_for_update()
+LOCKED_REPLY = (
+    "This thread has been locked by a moderator, so it does not take new replies. "
+    "Your words are below if you want to keep them."
+)
+
+
 def reply(
     session: Session,
     *,
-    thread: Thread,
+    thread_id: int,
     author: User,
     body: str,
     content_note: str = "",
@@ -129,36 +154,40 @@ def reply(
     anonymous: bool = False,
     to_moderators: bool = False,
 ) -> Post:
-    """A reply at the end of the thread; refuses locked threads (409). One transaction.
+    """A reply at the end of the thread; refuses locked threads (409). One transaction, which reads the
+    thread itself (404 unless it is there and visible): the words are rendered before it begins.
 
     `to_moderators`: kept out of the thread (a negative position, no counter bumped) with an urgent
     item for moderators; a locked thread takes it, since it is not a reply to anyone.
     """
     now = utcnow()
     standing.ensure_can_write(author, now)
-    if thread.status != PostStatus.visible:
-        raise NotFound("That thread does not exist, or it was deleted.")
     errors: dict[str, str] = {}
     draft = _draft(body, content_note, content_note_kinds, anonymous, errors)
     if errors:
+        # Nothing will be written: the thread is read (404 first, as ever) without the write lock.
+        db.reads_only(session)
+        _visible_thread(session.connection(), thread_id)
         raise InvalidInput("Your reply was not posted yet. Your words are still here.", fields=errors)
+    body_html = text.render_markdown(draft.body)  # before the write: nothing else waits on it
     if to_moderators:
-        return _reply_to_moderators(session, thread=thread, author=author, draft=draft, now=now)
-    # The counter update locks the thread row, so concurrent replies get distinct positions.
-    position = session.scalar(
-        update(Thread)
-        .where(Thread.id == thread.id, Thread.locked.is_(False))
-        .values(reply_count=Thread.reply_count + 1, last_activity_at=_later_of(now))
-        .returning(Thread.reply_count)
-    )
+        return _reply_to_moderators(
+            session, thread_id=thread_id, author=author, draft=draft, body_html=body_html, now=now
+        )
+    conn = session.connection()
+    position = conn.scalar(BUMP, {"thread_id": thread_id, "now": now})
     if position is None:
         # Nothing was written; the request's session is closed (and rolled back) after this.
-        raise Conflict(
-            "This thread has been locked by a moderator, so it does not take new replies. "
-            "Your words are below if you want to keep them."
-        )
+        _visible_thread(conn, thread_id)
+        raise Conflict(LOCKED_REPLY)
     post = _new_post(
-        draft, thread_id=thread.id, author=author, position=position, now=now, status=PostStatus.visible
+        draft,
+        body_html=body_html,
+        thread_id=thread_id,
+        author=author,
+        position=position,
+        now=now,
+        status=PostStatus.visible,
     )
     session.add(post)
     session.flush()
@@ -168,6 +197,13 @@ def reply(
     return post
 
 
+def _visible_thread(conn, thread_id: int, *, lock: bool = False) -> None:
+    """404 unless the thread is there for readers (one sent only to the moderators is not)."""
+    query = THREAD_STATUS_LOCKED if lock else THREAD_STATUS
+    if conn.scalar(query, {"thread_id": thread_id}) != PostStatus.visible:
+        raise NotFound("That thread does not exist, or it was deleted.")
+
+
 def _later_of(now: datetime):
     """The thread's last activity never goes back: `now` was read before the row's lock was taken, so
     a reply that waited for it may carry an earlier time than one already committed."""
@@ -175,15 +211,16 @@ def _later_of(now: datetime):
 
 
 def _reply_to_moderators(
-    session: Session, *, thread: Thread, author: User, draft: Draft, now: datetime
+    session: Session, *, thread_id: int, author: User, draft: Draft, body_html: str, now: datetime
 ) -> Post:
     # Positions below zero are outside every thread page; the locked row keeps them distinct.
-    session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
-    lowest = session.scalar(select(func.min(Post.position)).where(Post.thread_id == thread.id)) or 0
+    _visible_thread(session.connection(), thread_id, lock=True)
+    lowest = session.scalar(select(func.min(Post.position)).where(Post.thread_id == thread_id)) or 0
     position = min(lowest, 0) - 1
     post = _new_post(
         draft,
-        thread_id=thread.id,
+        body_html=body_html,
+        thread_id=thread_id,
         author=author,
         position=position,
         now=now,
@@ -206,7 +243,7 @@ def publish(session: Session, *, post: Post, author: User) -> Post:
     standing.ensure_can_write(author, now)
     if post.author_id != author.id:
         raise NotAllowed("Only the person who wrote a post can post it.")
-    session.refresh(post, with_for_update=True)
+    session.refresh(post, with_for_update={"of": Post})
     if post.status != PostStatus.moderators_only:
         raise Conflict(
             "This is no longer waiting for you: it was posted, deleted, or a moderator acted on it."

@@ -82,7 +82,7 @@ def report(
     standing.ensure_can_write(reporter, now)
     reason, note = _validate(reason, note)
     # Lock the post row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
-    session.refresh(post, with_for_update=True)
+    session.refresh(post, with_for_update={"of": Post})
     _refuse_unreportable(post, reporter)
     existing = session.scalar(
         select(Report.id).where(
