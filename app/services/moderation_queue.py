@@ -215,7 +215,8 @@ def _groups(session: Session, rows, now: datetime) -> list[ReportGroup]:
         return []
     lines: dict[int, list[ReportLine]] = {row[0]: [] for row in rows}
     new = reporting.min_account_age()
-    for line in session.connection().execute(OPEN_LINES, {"post_ids": list(lines)}):
+    # .all(): the driver's fetchall in one call, where iterating the result fetches row by row.
+    for line in session.connection().execute(OPEN_LINES, {"post_ids": list(lines)}).all():
         lines[line[1]].append(_line(*line, now=now, new=new))
     return [_group(*row, lines=tuple(lines[row[0]]), now=now) for row in rows]
 
@@ -326,7 +327,7 @@ ONE_APPEAL = _APPEAL_ROWS.where(Appeal.id == bindparam("appeal_id"))
 def appeals(session: Session, *, moderator_id: int, now: datetime | None = None) -> list[AppealItem]:
     """Open appeals, oldest first: one query whatever their number."""
     now = now or utcnow()
-    rows = session.connection().execute(OPEN_APPEALS, {"now": now})
+    rows = session.connection().execute(OPEN_APPEALS, {"now": now}).all()
     return [_appeal(*row, moderator_id=moderator_id, now=now) for row in rows]
 
 
