@@ -206,7 +206,8 @@ def publish(session: Session, *, post: Post, author: User) -> Post:
     standing.ensure_can_write(author, now)
     if post.author_id != author.id:
         raise NotAllowed("Only the person who wrote a post can post it.")
-    session.refresh(post, with_for_update=True)
+    # The post's row only: its author came left joined (get_post), a side PostgreSQL refuses to lock.
+    session.refresh(post, with_for_update={"of": Post})
     if post.status != PostStatus.moderators_only:
         raise Conflict(
             "This is no longer waiting for you: it was posted, deleted, or a moderator acted on it."

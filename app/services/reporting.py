@@ -81,8 +81,9 @@ def report(
     now = now or utcnow()
     standing.ensure_can_write(reporter, now)
     reason, note = _validate(reason, note)
-    # Lock the post row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
-    session.refresh(post, with_for_update=True)
+    # Lock the post row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers. Only the
+    # post's: it came with its author left joined (get_post), a side PostgreSQL refuses to lock.
+    session.refresh(post, with_for_update={"of": Post})
     _refuse_unreportable(post, reporter)
     existing = session.scalar(
         select(Report.id).where(
