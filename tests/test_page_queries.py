@@ -6,7 +6,7 @@ app sends each transaction's BEGIN itself (app/db.py), so it is counted there to
 
 import pytest
 
-from app.services import posting, reactions, reading
+from app.services import appeals, claims, decisions, posting, reactions, reading
 from tests import queries
 from tests.engines import ENGINE
 from tests.factories import make_moderator, make_thread, make_user, opening_post, report
@@ -70,7 +70,7 @@ def test_a_members_thread_page_costs_the_same_queries_with_their_own_posts_and_r
 def test_the_moderators_queue_costs_the_same_queries_for_one_reported_post_as_for_a_full_page(
     session, browsers
 ):
-    make_moderator(session, "Mod-Willow")
+    mod = make_moderator(session, "Mod-Willow")
     reporters = [make_user(session) for _ in range(2)]
     author = make_user(session)
     report(session, opening_post(session, make_thread(session, author)), reporters[0])
@@ -80,7 +80,20 @@ def test_the_moderators_queue_costs_the_same_queries_for_one_reported_post_as_fo
         post = opening_post(session, make_thread(session, make_user(session), title=f"Reported {i}"))
         for reporter in reporters[: i % 2 + 1]:
             report(session, post, reporter, note=f"note {i}")
-    assert _cost(moderator, "/mod") == one == 11 + MEMBER_BEGINS
+    assert _cost(moderator, "/mod") == one == 5 + MEMBER_BEGINS
+    # Claims and appeals ride in the same queries.
+    at_risk = report(
+        session, opening_post(session, make_thread(session, author)), reporters[1], reason="at_risk"
+    )
+    claims.claim(session, report_id=at_risk.report.id, moderator=mod, level="medium")
+    removed = opening_post(session, make_thread(session, author, title="Removed"))
+    decisions.decide(
+        session, report_id=report(session, removed, reporters[0]).report.id, moderator=mod, action="remove"
+    )
+    appeals.appeal_post(session, post=removed, author=author, note="Please look again")
+    assert _cost(moderator, "/mod") == one
+    shown = moderator.get("/mod").text
+    assert "Mod-Willow</strong> is reaching out" in shown and "Please look again" in shown
 
 
 # On SQLite: identify's BEGIN and its read; then the write's BEGIN IMMEDIATE (COMMIT is not a statement).

@@ -7,8 +7,8 @@ whoever made the decision does not decide its appeal.
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from app import db
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -111,16 +111,21 @@ def appeal_pause(session: Session, *, member: User, note: str = "") -> Appeal:
     return _file(session, decision=decision, author=member, post_id=decision.post_id, kind=ACCOUNT, note=note)
 
 
+_ACTIVE = aliased(User, name="active_moderator")
+# Moderators and admins who are not paused at `now` (bound): the queue reads it as a column of its own.
+ACTIVE_MODERATORS = (
+    select(func.count())
+    .select_from(_ACTIVE)
+    .where(
+        _ACTIVE.role.in_(list(MODERATOR_ROLES)),
+        or_(_ACTIVE.suspended_until.is_(None), _ACTIVE.suspended_until <= bindparam("now")),
+    )
+)
+
+
 def active_moderators(session: Session, *, now: datetime) -> int:
     """Moderators and admins who are not paused (one query)."""
-    return session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(
-            User.role.in_(list(MODERATOR_ROLES)),
-            or_(User.suspended_until.is_(None), User.suspended_until <= now),
-        )
-    )
+    return session.scalar(ACTIVE_MODERATORS, {"now": now})
 
 
 def same_moderator_rule(*, decided_by: int | None, moderator_id: int, active: int) -> str:

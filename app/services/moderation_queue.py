@@ -1,18 +1,18 @@
 """What moderators read: open reports grouped by post, urgent first, then oldest (a read model)."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import case, func, literal, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, case, func, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
 from app.models import (
     FORMER_MEMBER,
     Appeal,
     AppealStatus,
+    Claim,
     ModAction,
     Post,
     PostStatus,
@@ -116,6 +116,66 @@ def open_report_count(session: Session) -> int:
     )
 
 
+# The page of posts with open reports: urgent first, then oldest (size and offset bound per page).
+_URGENT = func.max(case((Report.reason == AT_RISK, 1), else_=0)).label("urgent")
+_OLDEST = func.min(Report.created_at).label("oldest")
+_PAGE = (
+    select(Report.post_id, _URGENT, _OLDEST)
+    .where(Report.status == ReportStatus.open)
+    .group_by(Report.post_id)
+    .order_by(_URGENT.desc(), _OLDEST.asc(), Report.post_id)
+    .limit(bindparam("size"))
+    .offset(bindparam("skipped"))
+    .subquery("page")
+)
+_AUTHOR, _HOLDER, _REPORTER = (aliased(User, name=n) for n in ("author", "holder", "reporter"))
+_REMOVED = aliased(Post, name="removed")
+# The author's removed posts. 'removed' is written into the SQL, not bound: SQLite uses the partial
+# index only when its WHERE is matched.
+_REMOVED_BEFORE = (
+    select(func.count())
+    .where(
+        _REMOVED.author_id == Post.author_id,
+        _REMOVED.status == literal(PostStatus.removed, literal_execute=True),
+    )
+    .scalar_subquery()
+)
+# What a group shows of its post, thread, author and claim, in one row (see _group).
+_GROUP_COLUMNS = (
+    *(Post.id, Post.status, Post.position, Post.body_source, Post.body_html, Post.content_note),
+    *(Post.content_note_kinds, Post.thread_id, Post.anonymous, Thread.title),
+    *(_AUTHOR.pseudonym, _AUTHOR.suspended_until, _REMOVED_BEFORE, muting.muted_by_several(Post.author_id)),
+    *(Claim.moderator_id, Claim.level, Claim.created_at, _HOLDER.pseudonym),
+)
+
+
+def _with_details(query):
+    return (
+        query.join(Thread, Thread.id == Post.thread_id)
+        .outerjoin(_AUTHOR, _AUTHOR.id == Post.author_id)
+        .outerjoin(Claim, Claim.post_id == Post.id)
+        .outerjoin(_HOLDER, _HOLDER.id == Claim.moderator_id)
+    )
+
+
+# Statements built once: each call only binds its values.
+QUEUE_GROUPS = _with_details(
+    select(*_GROUP_COLUMNS).select_from(_PAGE).join(Post, Post.id == _PAGE.c.post_id)
+).order_by(_PAGE.c.urgent.desc(), _PAGE.c.oldest.asc(), _PAGE.c.post_id)
+REPORT_GROUP = _with_details(select(*_GROUP_COLUMNS)).where(
+    Post.id == select(Report.post_id).where(Report.id == bindparam("report_id")).scalar_subquery()
+)
+OPEN_LINES = (
+    select(
+        *(Report.id, Report.post_id, Report.reason, Report.note, Report.snapshot, Report.snapshot_erased),
+        *(Report.created_at, _REPORTER.pseudonym, _REPORTER.created_at),
+    )
+    .outerjoin(_REPORTER, _REPORTER.id == Report.reporter_id)
+    .where(Report.post_id.in_(bindparam("post_ids", expanding=True)), Report.status == ReportStatus.open)
+    .order_by(Report.created_at, Report.id)
+)
+
+
 def queue(
     session: Session,
     *,
@@ -124,140 +184,89 @@ def queue(
     page: int = 1,
     moderator_id: int | None = None,
 ) -> QueuePage:
-    """Open reports grouped by post: urgent first, then oldest first. A fixed number of queries.
+    """Open reports grouped by post: urgent first, then oldest first. Three queries whatever the page.
 
     Pages are counted by offset: the queue is short-lived and small, and what it holds moves as
     moderators decide, so page 1 always shows what is most urgent now.
     """
     size = size or QUEUE_SIZE  # read at call time, so a test may shorten it
-    urgent = func.max(case((Report.reason == AT_RISK, 1), else_=0))
-    oldest = func.min(Report.created_at)
     skipped = (max(page, 1) - 1) * size
-    post_ids = list(
-        session.scalars(
-            select(Report.post_id)
-            .where(Report.status == ReportStatus.open)
-            .group_by(Report.post_id)
-            .order_by(urgent.desc(), oldest.asc(), Report.post_id)
-            .limit(size + 1)  # one more tells whether a next page exists
-            .offset(skipped)
-        )
-    )
+    # One more row tells whether a next page exists.
+    rows = session.connection().execute(QUEUE_GROUPS, {"size": size + 1, "skipped": skipped}).all()
     now = now or utcnow()
-    groups = _groups(session, post_ids[:size], now)
-    next_cursor = page + 1 if len(post_ids) > size else None
+    groups = _groups(session, rows[:size], now)
+    next_cursor = page + 1 if len(rows) > size else None
     # Appeals sit on the first page, after the urgent groups; `moderator_id` decides who may answer.
     waiting = appeals(session, moderator_id=moderator_id or 0, now=now) if page <= 1 else []
     return QueuePage(groups, page, skipped + 1, next_cursor=next_cursor, appeals=waiting)
 
 
 def group_for_report(session: Session, report_id: int) -> ReportGroup:
-    """The group a report belongs to (its open reports; none if it was handled)."""
-    post_id = session.scalar(select(Report.post_id).where(Report.id == report_id))
-    if post_id is None:
+    """The group a report belongs to (its open reports; none if it was handled). Two queries."""
+    rows = session.connection().execute(REPORT_GROUP, {"report_id": report_id}).all()
+    if not rows:
         raise NotFound("That report does not exist.")
-    return _groups(session, [post_id], utcnow())[0]
+    return _groups(session, rows, utcnow())[0]
 
 
-def _groups(session: Session, post_ids: list[int], now: datetime) -> list[ReportGroup]:
-    """Five queries whatever the number of posts: posts, open reports, authors' removals, mutes, claims."""
-    if not post_ids:
+def _groups(session: Session, rows, now: datetime) -> list[ReportGroup]:
+    """The groups of these rows (see _GROUP_COLUMNS), with their open reports read in one query."""
+    if not rows:
         return []
-    posts = {
-        p.id: p
-        for p in session.scalars(
-            select(Post)
-            .where(Post.id.in_(post_ids))
-            .options(selectinload(Post.thread), selectinload(Post.author))
-        )
-    }
-    reports: dict[int, list[Report]] = defaultdict(list)
-    for r in session.scalars(
-        select(Report)
-        .where(Report.post_id.in_(post_ids), Report.status == ReportStatus.open)
-        .options(selectinload(Report.reporter))
-        .order_by(Report.created_at, Report.id)
-    ):
-        reports[r.post_id].append(r)
-    author_ids = {p.author_id for p in posts.values() if p.author_id is not None}
-    removed = dict(
-        session.execute(
-            select(Post.author_id, func.count())
-            # Written into the SQL, not bound: SQLite uses a partial index only when its WHERE is matched.
-            .where(
-                Post.author_id.in_(author_ids),
-                Post.status == literal(PostStatus.removed, literal_execute=True),
-            )
-            .group_by(Post.author_id)
-        ).all()
-    )
-    # Only urgent groups can be claimed: a queue without one sends no claims query at all.
-    held = claims.held_on(session, [i for i in post_ids if any(r.reason == AT_RISK for r in reports[i])])
-    several = muting.muted_by_several(session, author_ids=author_ids)
-    return [
-        _group(
-            posts[i],
-            reports[i],
-            removed.get(posts[i].author_id, 0),
-            now,
-            claim=held.get(i),
-            muted=posts[i].author_id in several,
-        )
-        for i in post_ids
-    ]
-
-
-def _line(report: Report, now: datetime) -> ReportLine:
-    reporter = report.reporter
+    lines: dict[int, list[ReportLine]] = {row[0]: [] for row in rows}
     new = reporting.min_account_age()
-    age = timewords.member_for(reporter.created_at, now=now, new=new) if reporter else ""
+    # .all(): the driver's fetchall in one call, where iterating the result fetches row by row.
+    for line in session.connection().execute(OPEN_LINES, {"post_ids": list(lines)}).all():
+        lines[line[1]].append(_line(*line, now=now, new=new))
+    return [_group(*row, lines=tuple(lines[row[0]]), now=now) for row in rows]
+
+
+def _line(
+    report_id, _post_id, reason, note, snapshot, erased, created_at, reporter, joined, *, now, new
+) -> ReportLine:
     return ReportLine(
-        id=report.id,
-        reason=report.reason,
-        label=LABELS.get(report.reason, report.reason),
-        note=report.note,
-        reporter_name=report.reporter.pseudonym if report.reporter else FORMER_MEMBER,
-        created_at=report.created_at,
-        reporter_age=age,
-        snapshot=report.snapshot,
-        snapshot_erased=report.snapshot_erased,
+        id=report_id,
+        reason=reason,
+        label=LABELS.get(reason, reason),
+        note=note,
+        reporter_name=reporter if reporter is not None else FORMER_MEMBER,
+        created_at=created_at,
+        # "" once the reporter's account is erased (the row left joined finds nobody).
+        reporter_age=timewords.member_for(joined, now=now, new=new) if reporter is not None else "",
+        snapshot=snapshot,
+        snapshot_erased=erased,
     )
 
 
 def _group(
-    post: Post,
-    reports: list[Report],
-    removed: int,
-    now: datetime,
-    *,
-    claim: claims.ClaimView | None,
-    muted: bool,
-) -> ReportGroup:
-    lines = tuple(_line(r, now) for r in reports)
-    author = post.author
+    post_id, status, position, source, html, note, kinds, thread_id, anonymous, title,
+    author, suspended_until, removed, several, holder_id, level, held_since, holder,
+    *, lines: tuple[ReportLine, ...], now: datetime,
+) -> ReportGroup:  # fmt: skip
     since = lines[0].created_at if lines else None
+    urgent = any(line.reason == AT_RISK for line in lines)
     return ReportGroup(
-        post_id=post.id,
-        post_status=post.status,
-        page_cursor=reading.page_start_for(post.position),
-        body_source=post.body_source,
-        body_html=post.body_html,
+        post_id=post_id,
+        post_status=status,
+        page_cursor=reading.page_start_for(position),
+        body_source=source,
+        body_html=html,
         # The kinds' words and the author's own ("relapse, grief: my words"), as readers meet them folded.
-        content_note=content_notes.words_of(
-            content_notes.kinds_of(post.content_note_kinds), post.content_note
-        ),
-        thread_id=post.thread_id,
-        thread_title=post.thread.title,
-        author_name=author.pseudonym if author else FORMER_MEMBER,
-        posted_as_member=post.anonymous,
+        content_note=content_notes.words_of(content_notes.kinds_of(kinds), note),
+        thread_id=thread_id,
+        thread_title=title,
+        author_name=author if author is not None else FORMER_MEMBER,
+        posted_as_member=anonymous,
         author_removed=removed,
-        author_suspended_until=author.suspended_until if author and author.is_suspended(now) else None,
-        author_muted_by_several=muted,
+        # Only while the pause lasts (no author row, no pause: the account was erased).
+        author_suspended_until=suspended_until if suspended_until and suspended_until > now else None,
+        author_muted_by_several=bool(several),
         reports=lines,
-        urgent=any(line.reason == AT_RISK for line in lines),
+        urgent=urgent,
         waiting_since=since,
         waited=timewords.waited(since, now) if since else "",
-        claim=claim if lines else None,
+        # Only an urgent group can be claimed: a claim left on another is not shown.
+        claim=claims.view(post_id, holder_id, holder, level, held_since) if urgent and holder else None,
     )
 
 
@@ -295,66 +304,72 @@ class AppealItem:
         return list(moderation_actions.APPEAL_OUTCOMES.items())
 
 
-def _appeal_rows(session: Session, *where):
-    return session.execute(
-        select(Appeal, ModAction, Post, Thread.title, User.pseudonym, User.suspended_until)
-        .join(ModAction, ModAction.id == Appeal.mod_action_id)
-        .join(User, User.id == Appeal.author_id)
-        .outerjoin(Post, Post.id == Appeal.post_id)
-        .outerjoin(Thread, Thread.id == Post.thread_id)
-        .where(*where)
-        .order_by(Appeal.created_at, Appeal.id)
-    ).all()
+# An appeal's row: the appeal, its author, the decision appealed, the post as it is now and the count
+# of active moderators (the same-moderator rule), in one query.
+_APPEAL_ROWS = (
+    select(
+        *(Appeal.id, Appeal.kind, Appeal.status, Appeal.note, Appeal.created_at, Appeal.outcome_reason),
+        *(User.pseudonym, User.suspended_until),
+        *(ModAction.action, ModAction.reason, ModAction.moderator_name, ModAction.moderator_id),
+        *(ModAction.created_at, Post.id, Post.status, Post.thread_id, Post.position, Post.body_html),
+        *(Post.edited_at, Thread.title, appeals_service.ACTIVE_MODERATORS.scalar_subquery()),
+    )
+    .join(ModAction, ModAction.id == Appeal.mod_action_id)
+    .join(User, User.id == Appeal.author_id)
+    .outerjoin(Post, Post.id == Appeal.post_id)
+    .outerjoin(Thread, Thread.id == Post.thread_id)
+    .order_by(Appeal.created_at, Appeal.id)
+)
+OPEN_APPEALS = _APPEAL_ROWS.where(Appeal.status == AppealStatus.open)
+ONE_APPEAL = _APPEAL_ROWS.where(Appeal.id == bindparam("appeal_id"))
 
 
 def appeals(session: Session, *, moderator_id: int, now: datetime | None = None) -> list[AppealItem]:
-    """Open appeals, oldest first: two queries whatever their number (none open: one)."""
+    """Open appeals, oldest first: one query whatever their number."""
     now = now or utcnow()
-    rows = _appeal_rows(session, Appeal.status == AppealStatus.open)
-    return _appeal_items(session, rows, moderator_id, now)
+    rows = session.connection().execute(OPEN_APPEALS, {"now": now}).all()
+    return [_appeal(*row, moderator_id=moderator_id, now=now) for row in rows]
 
 
 def appeal_item(session: Session, appeal_id: int, moderator_id: int) -> AppealItem:
     """One appeal, open or decided (what HTMX swaps in after a decision, or an error)."""
-    rows = _appeal_rows(session, Appeal.id == appeal_id)
-    if not rows:
+    now = utcnow()
+    row = session.connection().execute(ONE_APPEAL, {"appeal_id": appeal_id, "now": now}).first()
+    if row is None:
         raise NotFound("That appeal does not exist.")
-    return _appeal_items(session, rows, moderator_id, utcnow())[0]
-
-
-def _appeal_items(session: Session, rows, moderator_id: int, now: datetime) -> list[AppealItem]:
-    if not rows:
-        return []
-    active = appeals_service.active_moderators(session, now=now)
-    return [_appeal(*row, moderator_id=moderator_id, active=active, now=now) for row in rows]
+    return _appeal(*row, moderator_id=moderator_id, now=now)
 
 
 def _appeal(
-    appeal: Appeal, action: ModAction, post, title, name, paused, *, moderator_id: int, active: int, now
-) -> AppealItem:
-    shown = post is not None and post.status != PostStatus.deleted
+    appeal_id, kind, status, note, created_at, outcome_reason, name, paused,
+    action, reason, decided_name, decided_by, decided_at,
+    post_id, post_status, thread_id, position, body_html, edited_at, title, active,
+    *, moderator_id: int, now: datetime,
+) -> AppealItem:  # fmt: skip
+    found = post_id is not None  # the post left joined: None once it is gone
+    shown = found and post_status != PostStatus.deleted
     return AppealItem(
-        id=appeal.id,
-        kind=appeal.kind,
-        status=appeal.status,
-        note=appeal.note,
-        created_at=appeal.created_at,
-        waited=timewords.waited(appeal.created_at, now),
+        id=appeal_id,
+        kind=kind,
+        status=status,
+        note=note,
+        created_at=created_at,
+        waited=timewords.waited(created_at, now),
         author_name=name,
         author_paused_until=paused if paused and paused > now else None,
-        post_id=post.id if post else None,
-        post_status=post.status if post else PostStatus.deleted,
-        thread_id=post.thread_id if post else None,
+        post_id=post_id,
+        post_status=post_status if found else PostStatus.deleted,
+        thread_id=thread_id,
         thread_title=title or "",
-        page_cursor=reading.page_start_for(post.position) if post else None,
-        body_html=post.body_html if shown else "",
-        decision=moderation_actions.LOGGED.get(action.action, action.action),
-        decision_reason=action.reason,
-        decided_by=action.moderator_name or "A former moderator",
-        decided_at=action.created_at,
+        page_cursor=reading.page_start_for(position) if found else None,
+        body_html=body_html if shown else "",
+        decision=moderation_actions.LOGGED.get(action, action),
+        decision_reason=reason,
+        decided_by=decided_name or "A former moderator",
+        decided_at=decided_at,
         why_not=appeals_service.same_moderator_rule(
-            decided_by=action.moderator_id, moderator_id=moderator_id, active=active
+            decided_by=decided_by, moderator_id=moderator_id, active=active
         ),
-        outcome_reason=appeal.outcome_reason,
-        edited_after=bool(shown and post.edited_at and post.edited_at > action.created_at),
+        outcome_reason=outcome_reason,
+        edited_after=bool(shown and edited_at and edited_at > decided_at),
     )

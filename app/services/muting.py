@@ -10,7 +10,7 @@ muting never ties an anonymous post to a name. What readers see of mutes is deci
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from app import db
@@ -103,15 +103,10 @@ def mutes_of(session: Session, *, user: User) -> list[MuteLine]:
     ]
 
 
-def muted_by_several(session: Session, *, author_ids: set[int]) -> set[int]:
-    """Which of these authors SEVERAL or more members muted (one query; never who, never how many)."""
-    if not author_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(Mute.muted_id)
-            .where(Mute.muted_id.in_(author_ids))
-            .group_by(Mute.muted_id)
-            .having(func.count(func.distinct(Mute.muter_id)) >= SEVERAL)
-        )
-    )
+def muted_by_several(author_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether SEVERAL or more members muted this author (never who, never how many).
+
+    A column for the moderators' queue to read in its own query: one subquery per row it lists.
+    """
+    muters = select(func.count(func.distinct(Mute.muter_id))).where(Mute.muted_id == author_id)
+    return muters.scalar_subquery() >= SEVERAL
