@@ -15,7 +15,7 @@ from app import db
 from app.errors import NotAllowed, SignInRequired
 from app.models import Post, Thread, User, is_moderator_role
 from app.security import csrf_for, csrf_ok, new_token
-from app.services import accounts, moderation_queue, posting, ratelimit, text
+from app.services import accounts, posting, ratelimit, text
 from app.web import SESSION_COOKIE, VISITOR_COOKIE, read_form
 
 CSRF_REFUSED = (
@@ -89,8 +89,8 @@ def _identify_member(request: Request, session: Session, token: str) -> str | No
         request.state.notices_unread = user.notices_unread
         binding = f"s:{login.token_hash}"
         if user.is_moderator:
-            # Read fresh on every request: a decision on another worker shows at once.
-            request.state.open_reports = moderation_queue.open_report_count(session)
+            # Read fresh on every request (with the member): a decision on another worker shows at once.
+            request.state.open_reports = found.open_reports
         else:
             # The header's quiet count of the team's unread answers, read with the member.
             request.state.talk_unread = found.talk_unread

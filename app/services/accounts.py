@@ -7,15 +7,16 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import InvalidInput, NotFound
 from app.models import LoginSession, Role, User, utcnow
+from app.models.user import MODERATOR_ROLES
 from app.security import new_token, token_hash
-from app.services import conversations, pseudonyms
+from app.services import conversations, pseudonyms, reporting
 
 MIN_PASSPHRASE = 10
 MAX_PASSPHRASE = 1024
@@ -192,11 +193,12 @@ def user_for_token(
 
 @dataclass(frozen=True)
 class Member:
-    """Who a session cookie names."""
+    """Who a session cookie names, with the counts their header shows."""
 
     user: User
     login: LoginSession
-    talk_unread: int  # the team's answers they have not read, for the header
+    talk_unread: int  # the team's answers they have not read (a member's header)
+    open_reports: int | None  # posts with open reports (a moderator's header; None for others)
 
 
 def member_for_token(session: Session, token: str | None, *, now: datetime | None = None) -> Member | None:
@@ -205,12 +207,18 @@ def member_for_token(session: Session, token: str | None, *, now: datetime | Non
         return None
     params = {"token_hash": token_hash(token), "now": now or utcnow()}
     row = session.execute(MEMBER_FOR_TOKEN, params).first()
-    return Member(row[0], row[1], int(row[2] or 0)) if row else None
+    return Member(row[0], row[1], int(row[2] or 0), row[3]) if row else None
 
 
 # Built once (every signed-in request runs it), bound per request.
 MEMBER_FOR_TOKEN = (
-    select(User, LoginSession, conversations.unread_total(User.id))
+    select(
+        User,
+        LoginSession,
+        conversations.unread_total(User.id),
+        # Counted only for a moderator: CASE evaluates the subquery only in the branch taken.
+        case((User.role.in_(list(MODERATOR_ROLES)), reporting.OPEN_REPORTED_POSTS), else_=None),
+    )
     .join(LoginSession, LoginSession.user_id == User.id)
     .where(
         LoginSession.token_hash == bindparam("token_hash"),

@@ -111,9 +111,7 @@ class QueuePage:
 
 def open_report_count(session: Session) -> int:
     """Posts with at least one open report (one query, for the moderators' header)."""
-    return session.scalar(
-        select(func.count(func.distinct(Report.post_id))).where(Report.status == ReportStatus.open)
-    )
+    return session.scalar(select(reporting.OPEN_REPORTED_POSTS))
 
 
 # The page of posts with open reports: urgent first, then oldest (size and offset bound per page).

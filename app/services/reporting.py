@@ -172,3 +172,12 @@ def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, n
         session, post=post, kind="post_hidden", actor_id=reporter.id, outcome="reports", now=now
     )
     return True
+
+
+# Posts with at least one open report: the moderators' header count, as a scalar subquery (it rides in
+# the sign-in query, accounts.member_for_token; moderation_queue.open_report_count runs it alone).
+OPEN_REPORTED_POSTS = (
+    select(func.count(func.distinct(Report.post_id)))
+    .where(Report.status == ReportStatus.open)
+    .scalar_subquery()
+)
