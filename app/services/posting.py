@@ -46,10 +46,19 @@ def _draft(
     return Draft(body, note, content_notes.clean_kinds(kinds, note, errors), anonymous)
 
 
-def _new_post(
-    draft: Draft, *, body_html: str, thread_id: int, author: User, position: int, now: datetime, status: str
+def _add_post(
+    session: Session,
+    draft: Draft,
+    *,
+    body_html: str,
+    thread_id: int,
+    author: User,
+    position: int,
+    now: datetime,
+    status: str,
 ) -> Post:
-    return Post(
+    """The post row, written (flushed) so what follows in the transaction can name its id."""
+    post = Post(
         status=status,
         thread_id=thread_id,
         author_id=author.id,
@@ -62,6 +71,9 @@ def _new_post(
         created_at=now,
         anonymous=draft.anonymous,
     )
+    session.add(post)
+    session.flush()
+    return post
 
 
 def _thread_fields(session: Session, title: str, category_slug: str, errors: dict[str, str]):
@@ -111,12 +123,17 @@ def start_thread(
     session.add(thread)
     session.flush()
     body_html = text.render_markdown(draft.body)
-    opening = _new_post(
-        draft, body_html=body_html, thread_id=thread.id, author=author, position=0, now=now, status=status
+    opening = _add_post(
+        session,
+        draft,
+        body_html=body_html,
+        thread_id=thread.id,
+        author=author,
+        position=0,
+        now=now,
+        status=status,
     )
-    session.add(opening)
     if to_moderators:
-        session.flush()
         reporting.open_for_moderators(session, post=opening, author=author, now=now)
     session.commit()
     return thread
@@ -180,7 +197,8 @@ def reply(
         # Nothing was written; the request's session is closed (and rolled back) after this.
         _visible_thread(conn, thread_id)
         raise Conflict(LOCKED_REPLY)
-    post = _new_post(
+    post = _add_post(
+        session,
         draft,
         body_html=body_html,
         thread_id=thread_id,
@@ -189,8 +207,6 @@ def reply(
         now=now,
         status=PostStatus.visible,
     )
-    session.add(post)
-    session.flush()
     notices.new_reply(session, post=post, now=now)
     session.commit()
     post.author = author
@@ -217,7 +233,8 @@ def _reply_to_moderators(
     _visible_thread(session.connection(), thread_id, lock=True)
     lowest = session.scalar(select(func.min(Post.position)).where(Post.thread_id == thread_id)) or 0
     position = min(lowest, 0) - 1
-    post = _new_post(
+    post = _add_post(
+        session,
         draft,
         body_html=body_html,
         thread_id=thread_id,
@@ -226,8 +243,6 @@ def _reply_to_moderators(
         now=now,
         status=PostStatus.moderators_only,
     )
-    session.add(post)
-    session.flush()
     reporting.open_for_moderators(session, post=post, author=author, now=now)
     session.commit()
     post.author = author
