@@ -5,13 +5,16 @@ built from plain rows; the rules (bylines, content notes, edit and mute offers) 
 for line, so the bytes are the same.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.config import get_settings
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER, MODERATOR_ROLES
 from app.security import csrf_for, new_token, token_hash
 from app.services.content_notes import CHOICES, DEFAULT, KINDS, Note, decide
+
+# The app's own view objects: the templates read the same things from both servers.
+from app.services.reading import Byline, ListedCategory, ListedThread, ThreadPage
 from bench.baseline_db import Database
 
 EPOCH_MICROS = timedelta(microseconds=1)
@@ -91,37 +94,11 @@ def choices_of(who: Who) -> dict[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Byline:
-    name: str
-    as_member: bool = False
-    days: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class CategoryView:
     slug: str
     name: str
     description: str = ""
     id: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadView:
-    id: int
-    title: str
-    pinned: bool
-    locked: bool
-    reply_count: int
-    last_activity_at: datetime
-    category: CategoryView
-
-
-@dataclass(slots=True)
-class ThreadPage:
-    threads: list[ThreadView]
-    next_cursor: str | None
-    bylines: dict[int, Byline] = field(default_factory=dict)
-    notes: dict[int, Note] = field(default_factory=dict)
 
 
 LIST_COLUMNS = """
@@ -145,16 +122,17 @@ def _decode_cursor(cursor: str | None):
         return None
 
 
-def _encode_cursor(thread: ThreadView) -> str:
+def _encode_cursor(thread: ListedThread) -> str:
     micros = (thread.last_activity_at - datetime(1970, 1, 1, tzinfo=UTC)) // EPOCH_MICROS
     return f"{micros}.{thread.id}"
 
 
-def _threads(db: Database, rows, choices) -> tuple[list[ThreadView], dict[int, Byline], dict[int, Note]]:
+def _threads(db: Database, rows, choices) -> tuple[list[ListedThread], dict[int, Byline], dict[int, Note]]:
     threads, bylines, notes = [], {}, {}
     for tid, title, pinned, locked, replies, last, anonymous, kinds, author, slug, cname in rows:
+        when, category = db.when(last), ListedCategory(slug, cname)
         threads.append(
-            ThreadView(tid, title, pinned, locked, replies, db.when(last), CategoryView(slug, cname))
+            ListedThread(tid, title, pinned, locked, replies, when, anonymous, kinds, author, category)
         )
         bylines[tid] = Byline(ANONYMOUS_NAME if anonymous else (author or FORMER_MEMBER))
         notes[tid] = decide(kinds, "", choices)
@@ -186,7 +164,9 @@ def front(db: Database, who: Who, query: dict[str, str], fragment: bool) -> tupl
     ctx = {"page": page, "list_route": "pages:front", "list_params": {}}
     if fragment:
         return "partials/thread_list.html", ctx
-    categories = [CategoryView(s, n) for s, n in db.rows("SELECT slug, name FROM category ORDER BY position")]
+    categories = [
+        ListedCategory(s, n) for s, n in db.rows("SELECT slug, name FROM category ORDER BY position")
+    ]
     return "pages/front.html", {**ctx, "categories": categories}
 
 

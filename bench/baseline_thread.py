@@ -9,8 +9,10 @@ from datetime import date, datetime, timedelta
 
 from app.config import get_settings
 from app.models.user import ANONYMOUS_NAME, FORMER_MEMBER, MODERATOR_ROLES
-from app.services.content_notes import NO_NOTE, Note, decide
+from app.services.appeal_reads import PostAppeal
+from app.services.content_notes import NO_NOTE, decide
 from app.services.moderation_actions import APPEALABLE
+from app.services.reading import PostPage, PostView
 from bench.baseline_db import Database
 from bench.baseline_pages import Byline, CategoryView, NotFound, Viewer, Who, choices_of
 
@@ -25,48 +27,6 @@ class ThreadHead:
     locked: bool
     pinned: bool
     category: CategoryView
-
-
-@dataclass(frozen=True, slots=True)
-class PostView:
-    id: int
-    thread_id: int
-    position: int
-    author_id: int | None
-    byline: Byline
-    created_at: datetime
-    edited_at: datetime | None
-    status: str
-    body_html: str
-    content_note: str
-    note: Note
-    page_after: int | None
-    moderation_reason: str
-    hug_count: int
-    strength_count: int
-    thanks_count: int
-    metoo_count: int
-    celebrate_count: int
-    muted: bool = False
-    can_edit: bool = False
-    can_mute: bool = False
-    own_hidden: bool = False
-    appeal: object = None
-
-
-@dataclass(frozen=True, slots=True)
-class PostAppeal:
-    decision_id: int
-    status: str | None
-    outcome_reason: str
-
-
-@dataclass(slots=True)
-class PostPage:
-    posts: list[PostView]
-    next_cursor: int | None
-    mine: dict[int, set[str]]
-    title_note: Note = NO_NOTE
 
 
 def page_start_for(position: int, size: int) -> int | None:
