@@ -213,13 +213,13 @@ def test_join_sign_in_and_recovery_each_give_a_working_session_in_one_service_ca
     joined = accounts.join(
         session, pseudonym="Calm-River-12", passphrase=PASSPHRASE, accepted_guidelines=True
     )
-    assert accounts.user_for_token(session, joined.token)[0].id == joined.user.id
+    assert accounts.member_for_token(session, joined.token).user.id == joined.user.id
     signed_in = accounts.sign_in(
         session, pseudonym="Calm-River-12", passphrase=PASSPHRASE, old_token=joined.token
     )
     # The session held before sign-in ended in the same transaction that made the new one.
-    assert accounts.user_for_token(session, joined.token) is None
-    assert accounts.user_for_token(session, signed_in.token) and _sessions_of(session, joined.user) == 1
+    assert accounts.member_for_token(session, joined.token) is None
+    assert accounts.member_for_token(session, signed_in.token) and _sessions_of(session, joined.user) == 1
     accounts.sign_in(session, pseudonym="Calm-River-12", passphrase=PASSPHRASE)
     assert _sessions_of(session, joined.user) == 2
     recovered = accounts.recover(
@@ -229,7 +229,7 @@ def test_join_sign_in_and_recovery_each_give_a_working_session_in_one_service_ca
         passphrase="a brand new passphrase",
     )
     assert _sessions_of(session, joined.user) == 1
-    assert accounts.user_for_token(session, recovered.token)[0].id == joined.user.id
+    assert accounts.member_for_token(session, recovered.token).user.id == joined.user.id
 
 
 def test_a_refused_sign_in_leaves_the_session_this_browser_held(session):
@@ -238,7 +238,7 @@ def test_a_refused_sign_in_leaves_the_session_this_browser_held(session):
     )
     with pytest.raises(InvalidInput):
         accounts.sign_in(session, pseudonym="Calm-River-12", passphrase="wrong one!!", old_token=joined.token)
-    assert accounts.user_for_token(session, joined.token)
+    assert accounts.member_for_token(session, joined.token)
 
 
 # --- look-alike, held and revealing names over HTTP ---------------------------------------------

@@ -53,8 +53,8 @@ def test_changing_the_passphrase_keeps_this_session_and_ends_every_other(session
     accounts.change_passphrase(
         session, user=here.user, current=PASSPHRASE, passphrase=NEW_PASSPHRASE, token=here.token
     )
-    assert accounts.user_for_token(session, here.token)
-    assert accounts.user_for_token(session, elsewhere.token) is None
+    assert accounts.member_for_token(session, here.token)
+    assert accounts.member_for_token(session, elsewhere.token) is None
     assert accounts.sign_in(session, pseudonym="Calm-River-12", passphrase=NEW_PASSPHRASE)
     with pytest.raises(InvalidInput):
         accounts.sign_in(session, pseudonym="Calm-River-12", passphrase=PASSPHRASE)
@@ -70,7 +70,7 @@ def test_a_wrong_current_passphrase_changes_nothing(session):
         )
     assert refused.value.fields == {"current": accounts.WRONG_PASSPHRASE}
     assert _member(session, "Calm-River-12").passphrase_hash == stored
-    assert accounts.user_for_token(session, elsewhere.token)
+    assert accounts.member_for_token(session, elsewhere.token)
 
 
 def test_a_too_short_new_passphrase_follows_the_rule_of_join(session):
@@ -91,9 +91,9 @@ def test_ending_sessions_elsewhere_or_everywhere(session, scope, here_stays):
     someone_else = _joined(session, "Other-Name-1")
     ended_here = accounts.end_sessions(session, user=here.user, token=here.token, scope=scope)
     assert ended_here is not here_stays
-    assert bool(accounts.user_for_token(session, here.token)) is here_stays
-    assert accounts.user_for_token(session, elsewhere.token) is None
-    assert accounts.user_for_token(session, someone_else.token), "another member's sessions are theirs"
+    assert bool(accounts.member_for_token(session, here.token)) is here_stays
+    assert accounts.member_for_token(session, elsewhere.token) is None
+    assert accounts.member_for_token(session, someone_else.token), "another member's sessions are theirs"
 
 
 def test_an_unknown_scope_ends_nothing(session):
@@ -136,7 +136,7 @@ def test_open_sessions_are_days_oldest_first_with_this_one_marked(session):
     session.commit()
     seen = accounts.open_sessions(session, user=here.user, token=later.token)
     assert [(s.began, s.current) for s in seen] == [(then.date(), False), (then.date(), True)]
-    assert accounts.user_for_token(session, gone.token) is None
+    assert accounts.member_for_token(session, gone.token) is None
 
 
 # --- over HTTP, without JS and with htmx --------------------------------------------------------

@@ -184,13 +184,6 @@ def sign_in(session: Session, *, pseudonym: str, passphrase: str, old_token: str
     return SignedIn(user=user, token=token)
 
 
-def user_for_token(
-    session: Session, token: str | None, *, now: datetime | None = None
-) -> tuple[User, LoginSession] | None:
-    found = member_for_token(session, token, now=now)
-    return (found.user, found.login) if found else None
-
-
 @dataclass(frozen=True)
 class Member:
     """Who a session cookie names, with the counts their header shows."""
