@@ -139,17 +139,22 @@ def start_thread(
     return thread
 
 
+def _later_of(now):
+    """The thread's last activity never goes back: `now` was read before the row's lock was taken, so
+    a reply that waited for it may carry an earlier time than one already committed. `now` is a time
+    or a bound parameter (BUMP)."""
+    if isinstance(now, datetime):
+        now = literal(now, UTCDateTime())
+    return case((Thread.last_activity_at > now, Thread.last_activity_at), else_=now)
+
+
 # The reply's counter bump, built once: it locks the thread row, so concurrent replies get distinct
 # positions, and it takes only a visible, unlocked thread (else nothing is written: 404 or 409).
 NOW = bindparam("now", type_=UTCDateTime())
 BUMP = (
     update(Thread)
     .where(Thread.id == bindparam("thread_id"), Thread.status == PostStatus.visible, Thread.locked.is_(False))
-    # The last activity never goes back: a reply that waited for the lock may carry an earlier time.
-    .values(
-        reply_count=Thread.reply_count + 1,
-        last_activity_at=case((Thread.last_activity_at > NOW, Thread.last_activity_at), else_=NOW),
-    )
+    .values(reply_count=Thread.reply_count + 1, last_activity_at=_later_of(NOW))
     .returning(Thread.reply_count)
 )
 THREAD_STATUS = select(Thread.status).where(Thread.id == bindparam("thread_id"))
@@ -218,12 +223,6 @@ def _visible_thread(conn, thread_id: int, *, lock: bool = False) -> None:
     query = THREAD_STATUS_LOCKED if lock else THREAD_STATUS
     if conn.scalar(query, {"thread_id": thread_id}) != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
-
-
-def _later_of(now: datetime):
-    """The thread's last activity never goes back: `now` was read before the row's lock was taken, so
-    a reply that waited for it may carry an earlier time than one already committed."""
-    return case((Thread.last_activity_at > now, Thread.last_activity_at), else_=literal(now, UTCDateTime()))
 
 
 def _reply_to_moderators(
