@@ -61,11 +61,8 @@ async def identify(request: Request, session: SessionDep) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     request.state.user = None
     request.state.viewer = None
-    if token:
-        binding = await run_in_threadpool(_identify_member, request, session, token)
-    else:
-        binding = None
-    if binding is None:
+    binding = await run_in_threadpool(_identify_member, request, session, token) if token else None
+    if binding is None:  # a visitor, or a cookie whose session ended
         visitor = request.cookies.get(VISITOR_COOKIE)
         if not visitor or len(visitor) > 64:
             visitor = new_token()
