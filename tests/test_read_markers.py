@@ -129,7 +129,7 @@ def test_an_earlier_page_sets_no_marker_and_a_marker_never_moves_back(client, se
     assert _marker(session, a, thread) is None
     client.get(f"/t/{thread.id}?after=1")
     assert _marker(session, a, thread) == 3
-    read_markers.seen(session, reader=a, thread=thread, last_position=2)  # an older tab
+    read_markers.seen(session, reader=a, thread_id=thread.id, last_position=2)  # an older tab
     assert _marker(session, a, thread) == 3
 
 
@@ -228,7 +228,7 @@ def test_export_lists_the_read_markers_and_erasure_takes_them_with_the_account(c
     thread = make_thread(session, b)
     _reply(session, thread, b)
     client.get(f"/t/{thread.id}")
-    read_markers.seen(session, reader=b, thread=thread, last_position=1)
+    read_markers.seen(session, reader=b, thread_id=thread.id, last_position=1)
     assert client.get("/me/export").json()["read_markers"] == [
         {"thread_id": thread.id, "read_up_to_position": 1}
     ]

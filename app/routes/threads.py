@@ -41,7 +41,7 @@ def show(
     thread = reading.thread_with_category(session, thread_id)
     reveal = int(show[1:]) if show[:1] == "p" and show[1:].isdigit() and len(show) < 12 else None
     page = reading.thread_posts(session, thread=thread, reader=reader, after=after, reveal=reveal)
-    read_markers.seen(session, reader=reader, thread=thread, last_position=page.last_position)
+    read_markers.seen(session, reader=reader, thread_id=thread.id, last_position=page.last_position)
     ctx = {"thread": thread, "page": page}
     if wants_fragment(request):
         return render(request, "partials/post_list.html", ctx)

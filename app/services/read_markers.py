@@ -26,7 +26,7 @@ class ThreadNews:
     new_replies: int
 
 
-def seen(session: Session, *, reader: User | None, thread: Thread, last_position: int | None) -> None:
+def seen(session: Session, *, reader: User | None, thread_id: int, last_position: int | None) -> None:
     """The reader reached the thread's last page, up to `last_position`: move the marker forward.
 
     Never moves it back (two tabs, an older page); idempotent; commits only when it wrote.
@@ -34,7 +34,7 @@ def seen(session: Session, *, reader: User | None, thread: Thread, last_position
     if reader is None or last_position is None:
         return
     stored = session.scalar(
-        select(ReadMarker.position).where(ReadMarker.user_id == reader.id, ReadMarker.thread_id == thread.id)
+        select(ReadMarker.position).where(ReadMarker.user_id == reader.id, ReadMarker.thread_id == thread_id)
     )
     if stored is not None and stored >= last_position:
         return
@@ -43,7 +43,7 @@ def seen(session: Session, *, reader: User | None, thread: Thread, last_position
     session.commit()
     db.writes_next(session)
     upsert = db.insert(session, ReadMarker).values(
-        user_id=reader.id, thread_id=thread.id, position=last_position
+        user_id=reader.id, thread_id=thread_id, position=last_position
     )
     session.execute(
         upsert.on_conflict_do_update(

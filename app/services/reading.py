@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, exists, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import NotFound
@@ -447,19 +447,33 @@ def pinned_threads(session: Session, *, category: Category, reader: User | None 
     )
 
 
-# Joined, not selectin: one query for the thread and its category (the page shows both).
+@dataclass(frozen=True, slots=True)
+class ShownThread:
+    """A thread as its page shows it: the columns the page reads, its category joined (no entity)."""
+
+    id: int
+    title: str
+    status: str
+    pinned: bool
+    locked: bool
+    content_note_kinds: str
+    category: ListedCategory
+
+
+# One Core query for the thread and its category: building the entities cost a quarter of a short page.
+SHOWN_COLUMNS = [getattr(Thread, f.name) for f in fields(ShownThread) if f.name != "category"]
 THREAD_WITH_CATEGORY = (
-    select(Thread)
+    select(*SHOWN_COLUMNS, Category.slug, Category.name)
+    .join_from(Thread, Category, Category.id == Thread.category_id)
     .where(Thread.id == bindparam("thread_id"))
-    .options(joinedload(Thread.category, innerjoin=True))
 )
 
 
-def thread_with_category(session: Session, thread_id: int) -> Thread:
-    thread = session.scalar(THREAD_WITH_CATEGORY, {"thread_id": thread_id})
-    if thread is None or thread.status != PostStatus.visible:
+def thread_with_category(session: Session, thread_id: int) -> ShownThread:
+    row = session.connection().execute(THREAD_WITH_CATEGORY, {"thread_id": thread_id}).first()
+    if row is None or row.status != PostStatus.visible:
         raise NotFound("That thread does not exist, or it was deleted.")
-    return thread
+    return ShownThread(*row[:-2], category=ListedCategory(row.slug, row.name))
 
 
 def _post_rows(session: Session, query, params: dict) -> list[PostRow]:
@@ -487,7 +501,7 @@ THREAD_PAGE = (
 def thread_posts(
     session: Session,
     *,
-    thread: Thread,
+    thread: Thread | ShownThread,
     reader: User | None,
     after: int | None = None,
     size: int | None = None,
