@@ -79,12 +79,12 @@ def _identify_member(request: Request, session: Session, token: str) -> str | No
     found = accounts.member_for_token(session, token)
     binding = None
     if found:
-        user, login = found.user, found.login
+        user = found.user
         request.state.user = user
         request.state.viewer = Viewer(user.id, user.pseudonym, user.role, user.suspended_until)
         # On the user row already read: the header's quiet notice count costs no query.
         request.state.notices_unread = user.notices_unread
-        binding = f"s:{login.token_hash}"
+        binding = f"s:{found.token_hash}"
         if user.is_moderator:
             # Read fresh on every request (with the member): a decision on another worker shows at once.
             request.state.open_reports = found.open_reports

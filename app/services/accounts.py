@@ -189,7 +189,7 @@ class Member:
     """Who a session cookie names, with the counts their header shows."""
 
     user: User
-    login: LoginSession
+    token_hash: str  # the sign-in's stored hash: what its CSRF tokens are bound to
     talk_unread: int  # the team's answers they have not read (a member's header)
     open_reports: int | None  # posts with open reports (a moderator's header; None for others)
 
@@ -198,16 +198,16 @@ def member_for_token(session: Session, token: str | None, *, now: datetime | Non
     """The member a session cookie names, with the header's count of unread answers: one query."""
     if not token:
         return None
-    params = {"token_hash": token_hash(token), "now": now or utcnow()}
-    row = session.execute(MEMBER_FOR_TOKEN, params).first()
-    return Member(row[0], row[1], int(row[2] or 0), row[3]) if row else None
+    hashed = token_hash(token)
+    row = session.execute(MEMBER_FOR_TOKEN, {"token_hash": hashed, "now": now or utcnow()}).first()
+    return Member(row[0], hashed, int(row[1] or 0), row[2]) if row else None
 
 
-# Built once (every signed-in request runs it), bound per request.
+# Built once (every signed-in request runs it), bound per request. The sign-in row only matches:
+# its hash is the one just computed, so no entity is built for it.
 MEMBER_FOR_TOKEN = (
     select(
         User,
-        LoginSession,
         conversations.unread_total(User.id),
         # Counted only for a moderator: CASE evaluates the subquery only in the branch taken.
         case((User.role.in_(list(MODERATOR_ROLES)), reporting.OPEN_REPORTED_POSTS), else_=None),
