@@ -1,6 +1,8 @@
 """Engine, sessions and the storage rules (SQLite pragmas, BEGIN IMMEDIATE for writes)."""
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import ParamSpec, TypeVar
 
 import sqlean
 from fastapi.concurrency import run_in_threadpool
@@ -142,6 +144,23 @@ def end_reads(session: Session) -> None:
 
 def _on_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def run_reads(session: Session, reads: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """reads(*args, **kwargs), which only reads through `session`, where it costs least.
+
+    On SQLite, on the event loop: a read is a call into the library on a local file (WAL readers
+    never wait for a writer), shorter than the hand-off to a thread and back (0.25-0.35 ms a
+    request, a quarter of a short page). On PostgreSQL, in the thread pool: a round trip on the
+    network must not hold the loop. Never for a write: on SQLite a write may wait its turn for the
+    lock, and that wait must not hold every other request of the worker."""
+    if _on_sqlite(session):
+        return reads(*args, **kwargs)
+    return await run_in_threadpool(reads, *args, **kwargs)
 
 
 async def close_session(session: Session) -> None:

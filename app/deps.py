@@ -7,7 +7,6 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
@@ -56,12 +55,12 @@ class Viewer:
 async def identify(request: Request, session: SessionDep) -> None:
     """Runs for every route: sets request.state.user, .viewer and .csrf.
 
-    A visitor (no session cookie) costs no query, so that case stays on the event loop; a member's
-    lookup goes to the thread pool, like any other database work."""
+    A visitor (no session cookie) costs no query; a member's lookup is a read (db.run_reads: on the
+    loop on SQLite, in the thread pool on PostgreSQL)."""
     token = request.cookies.get(SESSION_COOKIE)
     request.state.user = None
     request.state.viewer = None
-    binding = await run_in_threadpool(_identify_member, request, session, token) if token else None
+    binding = await db.run_reads(session, _identify_member, request, session, token) if token else None
     if binding is None:  # a visitor, or a cookie whose session ended
         visitor = request.cookies.get(VISITOR_COOKIE)
         if not visitor or len(visitor) > 64:

@@ -20,8 +20,10 @@ DECISION_FORM = FormSpec(
 
 
 @router.get("/mod", name="mod:queue")
-def queue(request: Request, session: SessionDep, moderator: ModeratorUser, page: PageNumber = 1) -> Response:
-    queue = moderation_queue.queue(session, page=page, moderator_id=moderator.id)
+async def queue(
+    request: Request, session: SessionDep, moderator: ModeratorUser, page: PageNumber = 1
+) -> Response:
+    queue = await db.run_reads(session, moderation_queue.queue, session, page=page, moderator_id=moderator.id)
     return render(request, "pages/mod_queue.html", {"queue": queue})
 
 

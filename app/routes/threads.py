@@ -4,10 +4,13 @@ from functools import partial
 from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app import db
 from app.deps import CSRF, CurrentUser, Cursor, OptionalUser, PostDep, RowId, SessionDep, Text
+from app.models import User
 from app.services import crisis_check, history, milestones, posting, ratelimit, read_markers, reading
 from app.web import FormSpec, after_action, keep_form, path_for, post_path, render, wants_fragment
 
@@ -30,7 +33,7 @@ class ThreadRef(NamedTuple):
 
 
 @router.get("/t/{thread_id:int}", name="threads:show")
-def show(
+async def show(
     request: Request,
     session: SessionDep,
     reader: OptionalUser,
@@ -38,14 +41,27 @@ def show(
     after: Cursor = None,
     show: str = "",
 ) -> Response:
-    thread = reading.thread_with_category(session, thread_id)
     reveal = int(show[1:]) if show[:1] == "p" and show[1:].isdigit() and len(show) < 12 else None
-    page = reading.thread_posts(session, thread=thread, reader=reader, after=after, reveal=reveal)
-    read_markers.seen(session, reader=reader, thread_id=thread.id, last_position=page.last_position)
+    thread, page, behind = await db.run_reads(
+        session, _thread_page, session, thread_id, reader, after, reveal
+    )
+    if behind:  # the reader's marker moves on: a write, so in the thread pool (it may wait for the lock)
+        marker = {"reader": reader, "thread_id": thread.id, "last_position": page.last_position}
+        await run_in_threadpool(read_markers.move_forward, session, **marker)
     ctx = {"thread": thread, "page": page}
     if wants_fragment(request):
         return render(request, "partials/post_list.html", ctx)
     return render(request, "pages/thread.html", ctx)
+
+
+def _thread_page(
+    session: Session, thread_id: int, reader: User | None, after: int | None, reveal: int | None
+):
+    """The page's reads, in one call: the thread, its posts as this reader sees them, whether they read on."""
+    thread = reading.thread_with_category(session, thread_id)
+    page = reading.thread_posts(session, thread=thread, reader=reader, after=after, reveal=reveal)
+    last = page.last_position
+    return thread, page, read_markers.behind(session, reader=reader, thread_id=thread.id, last_position=last)
 
 
 @router.get("/new", name="threads:new")

@@ -31,13 +31,22 @@ def seen(session: Session, *, reader: User | None, thread_id: int, last_position
 
     Never moves it back (two tabs, an older page); idempotent; commits only when it wrote.
     """
+    if behind(session, reader=reader, thread_id=thread_id, last_position=last_position):
+        move_forward(session, reader=reader, thread_id=thread_id, last_position=last_position)
+
+
+def behind(session: Session, *, reader: User | None, thread_id: int, last_position: int | None) -> bool:
+    """Whether the reader's marker is behind `last_position` (a read; False for a visitor or no last page)."""
     if reader is None or last_position is None:
-        return
+        return False
     stored = session.scalar(
         select(ReadMarker.position).where(ReadMarker.user_id == reader.id, ReadMarker.thread_id == thread_id)
     )
-    if stored is not None and stored >= last_position:
-        return
+    return stored is None or stored < last_position
+
+
+def move_forward(session: Session, *, reader: User, thread_id: int, last_position: int) -> None:
+    """Set the marker to `last_position` unless it is already further on (a write, committed)."""
     # End the page's read transaction first: a write in a fresh transaction waits its turn for the
     # lock instead of failing the way a deferred read-then-write does on SQLite.
     session.commit()
