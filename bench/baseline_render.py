@@ -118,8 +118,9 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
         autoescape=jinja2.select_autoescape(),
-        # Compiled once: the files do not change under a running server.
+        # Compiled once and kept in a plain dict, as the app's: the files do not change under a server.
         auto_reload=False,
+        cache_size=-1,
     )
     env.filters["when"] = _when
     env.filters["iso"] = _optional(timewords.day_iso)
