@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from app.config import get_settings
 from app.models import FORMER_MEMBER
-from app.services import claims, moderation_actions, timewords
+from app.services import claims, timewords
 from app.services.claims import ClaimView
 from app.services.content_notes import kinds_of, words_of
-from app.services.moderation_queue import AppealItem, QueuePage, ReportGroup, ReportLine
+from app.services.moderation_queue import AppealItem, QueuePage, ReportGroup, ReportLine, appeal_from_row
 from app.services.reporting import AT_RISK, LABELS
 from bench.baseline_db import Database
 from bench.baseline_pages import NotFound, Who
@@ -21,7 +21,6 @@ from bench.baseline_thread import page_start_for
 
 QUEUE_SIZE = 50  # app.services.moderation_queue.QUEUE_SIZE
 SEVERAL = 5  # app.services.muting.SEVERAL
-SAME_MODERATOR = "You made this decision, so another moderator decides its appeal: a second pair of eyes."
 
 
 GROUPS = """
@@ -136,36 +135,8 @@ def queue(db: Database, who: Who, query: dict[str, str], now: datetime) -> tuple
 def _appeals(db: Database, moderator_id: int, now: datetime) -> list[AppealItem]:
     items = []
     for row in db.rows(APPEALS, (db.stamp(now),)):
-        aid, kind, status, note, created, outcome, name, paused = row[:8]
-        action, reason, decided_name, decided_by, decided_at = row[8:13]
-        post_id, post_status, thread_id, position, html, edited, title, active = row[13:]
-        created, paused, decided_at, edited = (db.when(v) for v in (created, paused, decided_at, edited))
-        shown = post_id is not None and post_status != "deleted"
-        items.append(
-            AppealItem(
-                id=aid,
-                kind=kind,
-                status=status,
-                note=note,
-                created_at=created,
-                waited=timewords.waited(created, now),
-                author_name=name,
-                author_paused_until=paused if paused and paused > now else None,
-                post_id=post_id,
-                post_status=post_status if post_id is not None else "deleted",
-                thread_id=thread_id,
-                thread_title=title or "",
-                page_cursor=page_start_for(position, get_settings().page_size)
-                if post_id is not None
-                else None,
-                body_html=html if shown else "",
-                decision=moderation_actions.LOGGED.get(action, action),
-                decision_reason=reason,
-                decided_by=decided_name or "A former moderator",
-                decided_at=decided_at,
-                why_not=SAME_MODERATOR if decided_by == moderator_id and active > 1 else "",
-                outcome_reason=outcome,
-                edited_after=bool(shown and edited and edited > decided_at),
-            )
-        )
+        # The app's own columns in its order; only SQLite's text times are turned into datetimes here.
+        times = {4, 7, 12, 18}  # created_at, paused until, decided_at, edited_at
+        values = [db.when(v) if i in times else v for i, v in enumerate(row)]
+        items.append(appeal_from_row(*values, moderator_id=moderator_id, now=now))
     return items

@@ -326,7 +326,7 @@ def appeals(session: Session, *, moderator_id: int, now: datetime | None = None)
     """Open appeals, oldest first: one query whatever their number."""
     now = now or utcnow()
     rows = session.connection().execute(OPEN_APPEALS, {"now": now}).all()
-    return [_appeal(*row, moderator_id=moderator_id, now=now) for row in rows]
+    return [appeal_from_row(*row, moderator_id=moderator_id, now=now) for row in rows]
 
 
 def appeal_item(session: Session, appeal_id: int, moderator_id: int) -> AppealItem:
@@ -335,10 +335,10 @@ def appeal_item(session: Session, appeal_id: int, moderator_id: int) -> AppealIt
     row = session.connection().execute(ONE_APPEAL, {"appeal_id": appeal_id, "now": now}).first()
     if row is None:
         raise NotFound("That appeal does not exist.")
-    return _appeal(*row, moderator_id=moderator_id, now=now)
+    return appeal_from_row(*row, moderator_id=moderator_id, now=now)
 
 
-def _appeal(
+def appeal_from_row(
     appeal_id, kind, status, note, created_at, outcome_reason, name, paused,
     action, reason, decided_name, decided_by, decided_at,
     post_id, post_status, thread_id, position, body_html, edited_at, title, active,
