@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import db
 from app.models import Appeal, ModAction, Post, Thread, User
 from app.services.moderation_actions import APPEALABLE
 
@@ -83,6 +84,6 @@ def pause_appealable(session: Session, *, user: User, now: datetime) -> bool:
         .outerjoin(Appeal, Appeal.mod_action_id == ModAction.id)
         .where(ModAction.action == "suspend", ModAction.target_user_id == user.id)
         .order_by(ModAction.id.desc())
-        .limit(1)
+        .limit(db.row_limit(1))
     ).first()
     return row is not None and row[1] is None

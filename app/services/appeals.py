@@ -56,7 +56,7 @@ def _latest_decision(session: Session, *where) -> ModAction | None:
         select(ModAction)
         .where(ModAction.action.in_(APPEALABLE), *where)
         .order_by(ModAction.id.desc())
-        .limit(1)
+        .limit(db.row_limit(1))
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app import db
 from app.errors import NotFound
 from app.models import Conversation, ConversationStatus, Post, TalkMessage, User
 from app.services import reading
@@ -117,7 +118,7 @@ def member_talk(session: Session, *, member: User) -> Talk:
         _with_messages(select(Conversation))
         .where(Conversation.member_id == member.id)
         .order_by((Conversation.status == ConversationStatus.open).desc(), Conversation.id.desc())
-        .limit(1)
+        .limit(db.row_limit(1))
     )
     if conversation is None:
         return Talk(conversation=None, lines=[])
@@ -129,9 +130,9 @@ def inbox(session: Session) -> list[InboxItem]:
     rows = session.execute(
         select(Conversation, User.pseudonym)
         .join(User, User.id == Conversation.member_id)
-        .where(Conversation.status == ConversationStatus.open)
+        .where(Conversation.status == db.constant(ConversationStatus.open))
         .order_by(Conversation.urgent.desc(), Conversation.created_at, Conversation.id)
-        .limit(INBOX_SIZE)
+        .limit(db.row_limit(INBOX_SIZE))
     ).all()
     return [
         InboxItem(c.id, name, c.urgent, c.awaiting_team, c.created_at, c.last_message_at) for c, name in rows

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from app import db
 from app.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from app.models import Post, PostStatus, Report, ReportStatus, Role, User, utcnow
 from app.services import claims, moderation_log, notices, standing, timewords
@@ -134,12 +135,14 @@ def _close_reports(
     reports' (reason, reporter id).
     """
     this = aliased(Report)
-    still_open = select(this.id).where(this.id == report_id, this.status == ReportStatus.open).exists()
+    still_open = (
+        select(this.id).where(this.id == report_id, this.status == db.constant(ReportStatus.open)).exists()
+    )
     reasons = [
         (reason, reporter)
         for reason, reporter in session.execute(
             update(Report)
-            .where(Report.post_id == post.id, Report.status == ReportStatus.open, still_open)
+            .where(Report.post_id == post.id, Report.status == db.constant(ReportStatus.open), still_open)
             .values(status=ACTIONS[action].report_status, resolved_by_id=moderator.id, resolved_at=now)
             .returning(Report.reason, Report.reporter_id)
             .execution_options(synchronize_session="fetch")  # reports already loaded see their new status
@@ -268,7 +271,7 @@ def restore_post(session: Session, *, post: Post, moderator: User, reason: str =
         raise Conflict("This post is not hidden (another moderator may have handled it).")
     reporters = session.scalars(
         update(Report)
-        .where(Report.post_id == post.id, Report.status == ReportStatus.open)
+        .where(Report.post_id == post.id, Report.status == db.constant(ReportStatus.open))
         .values(status=ReportStatus.dismissed, resolved_by_id=moderator.id, resolved_at=now)
         .returning(Report.reporter_id)
     ).all()

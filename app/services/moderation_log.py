@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import db
 from app.models import FORMER_MEMBER, ModAction, Post, User
 from app.services import reading
 from app.services.moderation_actions import AUTO_HIDE, LOGGED, TALK_LOGGED, TALK_MEMBER, THREAD_LOGGED
@@ -82,7 +83,7 @@ def log(session: Session, *, before: int | None = None, size: int | None = None)
     if before is not None:
         query = query.where(ModAction.id < before)
     size = size or reading.page_size()
-    rows = session.execute(query.order_by(ModAction.id.desc()).limit(size + 1)).all()
+    rows = session.execute(query.order_by(ModAction.id.desc()).limit(db.row_limit(size + 1))).all()
     entries = [_entry(entry, position) for entry, position in rows[:size]]
     next_cursor = entries[-1].entry.id if len(rows) > size else None
     return LogPage(entries=entries, next_cursor=next_cursor)

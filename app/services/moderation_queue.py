@@ -4,9 +4,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import bindparam, case, func, literal, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from app import db
 from app.errors import NotFound
 from app.models import (
     FORMER_MEMBER,
@@ -119,10 +120,10 @@ _URGENT = func.max(case((Report.reason == AT_RISK, 1), else_=0)).label("urgent")
 _OLDEST = func.min(Report.created_at).label("oldest")
 _PAGE = (
     select(Report.post_id, _URGENT, _OLDEST)
-    .where(Report.status == ReportStatus.open)
+    .where(Report.status == db.constant(ReportStatus.open))
     .group_by(Report.post_id)
     .order_by(_URGENT.desc(), _OLDEST.asc(), Report.post_id)
-    .limit(bindparam("size"))
+    .limit(db.row_limit("size"))
     .offset(bindparam("skipped"))
     .subquery("page")
 )
@@ -134,7 +135,7 @@ _REMOVED_BEFORE = (
     select(func.count())
     .where(
         _REMOVED.author_id == Post.author_id,
-        _REMOVED.status == literal(PostStatus.removed, literal_execute=True),
+        _REMOVED.status == db.constant(PostStatus.removed),
     )
     .scalar_subquery()
 )
@@ -169,7 +170,10 @@ OPEN_LINES = (
         *(Report.created_at, _REPORTER.pseudonym, _REPORTER.created_at),
     )
     .outerjoin(_REPORTER, _REPORTER.id == Report.reporter_id)
-    .where(Report.post_id.in_(bindparam("post_ids", expanding=True)), Report.status == ReportStatus.open)
+    .where(
+        Report.post_id.in_(bindparam("post_ids", expanding=True)),
+        Report.status == db.constant(ReportStatus.open),
+    )
     .order_by(Report.created_at, Report.id)
 )
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import db
 from app.models import Notice, Post, Thread, User
 from app.services import reading
 
@@ -86,7 +87,7 @@ def _rows(session: Session, *, user: User, before: int | None, size: int | None)
     if before is not None:
         query = query.where(Notice.id < before)
     if size is not None:
-        query = query.limit(size + 1)
+        query = query.limit(db.row_limit(size + 1))
     return list(session.execute(query))
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app import db
 from app.models import Post, PostStatus, Report, ReportStatus, Thread, User
 from app.services.reporting import LABELS
 
@@ -68,7 +69,7 @@ def of(session: Session, *, reporter: User) -> OwnReports:
             or_(Post.author_id.is_(None), Post.author_id != reporter.id),
         )
         .order_by(Report.created_at.desc(), Report.id.desc())
-        .limit(SHOWN + 1)
+        .limit(db.row_limit(SHOWN + 1))
     ).all()
     items = [
         OwnReport(

@@ -295,7 +295,7 @@ def sent_to_moderators(session: Session, *, author: User) -> list[Post]:
     return list(
         session.scalars(
             select(Post)
-            .where(Post.author_id == author.id, Post.status == PostStatus.moderators_only)
+            .where(Post.author_id == author.id, Post.status == db.constant(PostStatus.moderators_only))
             .options(selectinload(Post.thread))
             .order_by(Post.created_at.desc(), Post.id.desc())
         )

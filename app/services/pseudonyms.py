@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import db
 from app.config import get_settings
 from app.models import HeldPseudonym, User, utcnow
 
@@ -225,7 +226,9 @@ def _held_hmac(name: str) -> str:
 
 def taken(session: Session, *, name: str, now: datetime) -> bool:
     """True when a member's name or a name still held after an erasure looks like this one."""
-    if session.scalar(select(User.id).where(User.pseudonym_skeleton == skeleton(name)).limit(1)):
+    if session.scalar(
+        select(User.id).where(User.pseudonym_skeleton == skeleton(name)).limit(db.row_limit(1))
+    ):
         return True
     held = select(HeldPseudonym.id).where(
         HeldPseudonym.skeleton_hmac == _held_hmac(name), HeldPseudonym.frees_at > now

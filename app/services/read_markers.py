@@ -85,7 +85,7 @@ def news(session: Session, *, user: User, size: int = LIST_SIZE) -> list[ThreadN
         .where(
             Post.thread_id == Thread.id,
             Post.position > seen_upto,
-            Post.status == PostStatus.visible,
+            Post.status == db.constant(PostStatus.visible),
             or_(Post.author_id != user.id, Post.author_id.is_(None)),
         )
         .correlate(Thread, own_last, marker)
@@ -98,7 +98,7 @@ def news(session: Session, *, user: User, size: int = LIST_SIZE) -> list[ThreadN
         .where(Thread.status == PostStatus.visible)
         .options(selectinload(Thread.category))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-        .limit(size)
+        .limit(db.row_limit(size))
     )
     return [
         ThreadNews(thread=t, own=t.author_id == user.id, new_replies=n) for t, n in session.execute(query)

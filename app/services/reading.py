@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import bindparam, exists, select, tuple_
 from sqlalchemy.orm import Session
 
+from app import db
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import Category, Mute, Post, PostStatus, Reaction, Thread, User, utcnow
@@ -384,7 +385,7 @@ def _list_query(*, category: bool, pinned: bool, reader: bool, cursor: bool):
         query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(at, bindparam("thread_id")))
     if pinned:
         return query.order_by(Thread.last_activity_at.desc())
-    return query.order_by(*NEWEST_FIRST).limit(bindparam("rows"))
+    return query.order_by(*NEWEST_FIRST).limit(db.row_limit("rows"))
 
 
 def _listed_threads(session: Session, params: dict, **shape: bool) -> list[ListedThread]:
@@ -494,7 +495,7 @@ THREAD_PAGE = (
         POST.status != PostStatus.moderators_only,
     )
     .order_by(POST.position)
-    .limit(bindparam("rows"))
+    .limit(db.row_limit("rows"))
 )
 
 

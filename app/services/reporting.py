@@ -86,7 +86,9 @@ def report(
     _refuse_unreportable(post, reporter)
     existing = session.scalar(
         select(Report.id).where(
-            Report.post_id == post.id, Report.reporter_id == reporter.id, Report.status == ReportStatus.open
+            Report.post_id == post.id,
+            Report.reporter_id == reporter.id,
+            Report.status == db.constant(ReportStatus.open),
         )
     )
     # The partial unique index decides races: a second report updates the first, never counts twice.
@@ -150,7 +152,7 @@ def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, n
             .join(User, User.id == Report.reporter_id)
             .where(
                 Report.post_id == post.id,
-                Report.status == ReportStatus.open,
+                Report.status == db.constant(ReportStatus.open),
                 Report.reason != AT_RISK,
                 User.created_at <= now - min_account_age(),
             )
@@ -178,6 +180,6 @@ def _hide_if_due(session: Session, *, post: Post, reporter: User, reason: str, n
 # the sign-in query, accounts.member_for_token; moderation_queue.open_report_count runs it alone).
 OPEN_REPORTED_POSTS = (
     select(func.count(func.distinct(Report.post_id)))
-    .where(Report.status == ReportStatus.open)
+    .where(Report.status == db.constant(ReportStatus.open))
     .scalar_subquery()
 )

@@ -54,7 +54,7 @@ def _clean(body: str) -> str:
 def _open_conversation(session: Session, *, member: User, now: datetime) -> Conversation:
     """The member's open conversation, made if there is none; the unique index decides a race."""
     query = select(Conversation).where(
-        Conversation.member_id == member.id, Conversation.status == ConversationStatus.open
+        Conversation.member_id == member.id, Conversation.status == db.constant(ConversationStatus.open)
     )
     found = session.scalar(query)
     if found is not None:
@@ -147,7 +147,11 @@ def reach_out(session: Session, *, post_id: str, moderator: User, body: str) -> 
     at_risk = session.scalar(
         select(func.count())
         .select_from(Report)
-        .where(Report.post_id == post.id, Report.status == ReportStatus.open, Report.reason == AT_RISK)
+        .where(
+            Report.post_id == post.id,
+            Report.status == db.constant(ReportStatus.open),
+            Report.reason == AT_RISK,
+        )
     )
     conversation = _open_conversation(session, member=post.author, now=now)
     conversation.post_id = conversation.post_id or post.id

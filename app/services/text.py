@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import db
 from app.models import Post, TalkMessage
 
 # Bump when the policy below changes; `peerbearing resanitize` re-renders older posts.
@@ -79,7 +80,11 @@ def resanitize_all(session: Session, *, batch: int = 500) -> int:
 def _resanitize(session: Session, model, *, batch: int) -> int:
     done, last_id = 0, 0
     while True:
-        rows = list(session.scalars(select(model).where(model.id > last_id).order_by(model.id).limit(batch)))
+        rows = list(
+            session.scalars(
+                select(model).where(model.id > last_id).order_by(model.id).limit(db.row_limit(batch))
+            )
+        )
         if not rows:
             return done
         for row in rows:
