@@ -32,7 +32,7 @@ SELECT g.post_id, g.urgent, p.status, p.position, p.body_source, p.body_html, p.
 FROM (SELECT post_id, max(CASE WHEN reason = 'at_risk' THEN 1 ELSE 0 END) AS urgent,
         min(created_at) AS oldest
       FROM report WHERE status = 'open' GROUP BY post_id
-      ORDER BY urgent DESC, oldest ASC, post_id LIMIT ? OFFSET ?) g
+      ORDER BY urgent DESC, oldest ASC, post_id LIMIT {rows} OFFSET ?) g
 JOIN post p ON p.id = g.post_id JOIN thread t ON t.id = p.thread_id
 LEFT JOIN "user" u ON u.id = p.author_id
 LEFT JOIN claim c ON c.post_id = p.id AND g.urgent = 1 LEFT JOIN "user" cu ON cu.id = c.moderator_id
@@ -69,7 +69,7 @@ def queue(db: Database, who: Who, query: dict[str, str], now: datetime) -> tuple
     size = QUEUE_SIZE
     skipped = (page - 1) * size
     psize = get_settings().page_size
-    rows = db.rows(GROUPS, (SEVERAL, size + 1, skipped))
+    rows = db.rows(GROUPS.format(rows=int(size) + 1), (SEVERAL, skipped))
     next_cursor = page + 1 if len(rows) > size else None
     rows = rows[:size]
     lines: dict[int, list[ReportLine]] = {r[0]: [] for r in rows}

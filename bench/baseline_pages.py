@@ -152,8 +152,7 @@ def thread_list(
         at, tid = cursor
         sql += BEFORE
         args += [db.stamp(at), tid]
-    sql += NEWEST + " LIMIT ?"
-    args.append(size + 1)
+    sql += NEWEST + f" LIMIT {int(size) + 1}"
     threads, bylines, notes = _threads(db, db.rows(sql, args), choices_of(who))
     next_cursor = _encode_cursor(threads[size - 1]) if len(threads) > size else None
     return ThreadPage(threads[:size], next_cursor, bylines, notes)

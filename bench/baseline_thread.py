@@ -40,7 +40,8 @@ SELECT t.id, t.title, t.locked, t.pinned, t.status, t.content_note_kinds, c.slug
   (SELECT rm.position FROM read_marker rm WHERE rm.user_id = ? AND rm.thread_id = t.id)
 FROM thread t JOIN category c ON c.id = t.category_id WHERE t.id = ?
 """
-# One page of posts with their authors, and whether the reader muted each author in that shape.
+# One page of posts with their authors, and whether the reader muted each author in that shape. The
+# LIMIT is written in, as the app does (app/db.py): SQLite plans a bound one again at every run.
 POSTS = """
 SELECT p.id, p.position, p.author_id, p.anonymous, p.created_at, p.edited_at, p.status, p.body_html,
   p.content_note, p.content_note_kinds, p.moderation_reason,
@@ -50,7 +51,7 @@ SELECT p.id, p.position, p.author_id, p.anonymous, p.created_at, p.edited_at, p.
     WHERE m.muter_id = ? AND m.muted_id = p.author_id AND m.as_member = p.anonymous)
 FROM post p LEFT JOIN "user" u ON u.id = p.author_id
 WHERE p.thread_id = ? AND p.position > ? AND p.status != 'moderators_only'
-ORDER BY p.position LIMIT ?
+ORDER BY p.position LIMIT {rows}
 """
 # What the reader pressed on the page's posts: the page is a run of positions of one thread.
 PRESSED = """
@@ -102,7 +103,7 @@ def thread_page(
     reveal = int(show[1:]) if show[:1] == "p" and show[1:].isdigit() and len(show) < 12 else None
     settings = get_settings()
     size = settings.page_size
-    rows = db.rows(POSTS, (rid, thread_id, after, size + 1))
+    rows = db.rows(POSTS.format(rows=int(size) + 1), (rid, thread_id, after))
     next_cursor = rows[size - 1][1] if len(rows) > size else None
     rows = rows[:size]
     today = now.date()
