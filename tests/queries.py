@@ -16,12 +16,22 @@ def statements() -> Iterator[list[tuple[str, object]]]:
     def listener(_conn, _cursor, sql, params, _context, _many) -> None:
         seen.append((sql, params))
 
+    def began(_conn) -> None:
+        seen.append(("BEGIN", ()))
+
     engine = db.get_engine()
-    event.listen(engine, "before_cursor_execute", listener)
+    # On SQLite the app sends each transaction's BEGIN to the driver itself (app/db.py), unseen by
+    # before_cursor_execute: it is counted as it begins.
+    listeners = [("before_cursor_execute", listener)]
+    if db.is_sqlite(engine.url):
+        listeners.append(("begin", began))
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", listener)
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
 
 
 def count(call) -> int:

@@ -1,7 +1,7 @@
 """Each page type costs a fixed number of queries, the same for one row shown as for a full page.
 
-The numbers are exact: a new query on a page is a decision, made here in the open. On SQLite the
-app sends each transaction's BEGIN itself (app/db.py), so it is counted there too.
+The numbers are exact: a new query on a page is a decision, made here in the open. On SQLite each
+transaction's BEGIN is counted too (tests/queries.py).
 """
 
 import pytest
