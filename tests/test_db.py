@@ -78,3 +78,39 @@ def test_postgres_timestamps_read_as_utc_whatever_the_session_time_zone(session)
     session.execute(text("SET TIME ZONE 'Asia/Kolkata'"))
     stored = session.scalar(select(Thread.created_at).where(Thread.id == thread.id))
     assert stored.utcoffset().total_seconds() == 0 and stored == thread.created_at
+
+
+@pytest.mark.sqlite_only
+def test_a_begin_that_sqlite_refuses_is_a_storage_failure_and_gives_the_writers_turn_back(database_url):
+    import sqlean
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    engine = db.get_engine()
+
+    def short_wait(dbapi_conn, _record):
+        dbapi_conn.execute("PRAGMA busy_timeout = 50")
+
+    event.listen(engine, "connect", short_wait)
+    engine.dispose()
+    with engine.connect() as conn:  # connected first: the pragmas need no lock, BEGIN IMMEDIATE does
+        conn.exec_driver_sql("SELECT 1")
+    # Another program holds the write lock without the app's queue: BEGIN IMMEDIATE finds it taken.
+    other = sqlean.connect(make_url(database_url).database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with db.new_session(write=True) as session, pytest.raises(OperationalError) as refused:
+            session.connection()
+        assert "locked" in str(refused.value.orig) and db.storage_unavailable(refused.value)
+        with pytest.raises(OperationalError) as refused:  # a plain connection, without the ORM's wrapping
+            engine.execution_options(begin_immediate=True).begin().__enter__()
+        assert db.storage_unavailable(refused.value)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with db.new_session(write=True) as session:  # the turn was given back: the next writer writes
+        session.add(Category(slug="after-the-lock", name="After", description="", position=99))
+        session.commit()
+    event.remove(engine, "connect", short_wait)
+    engine.dispose()
