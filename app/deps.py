@@ -73,7 +73,7 @@ async def identify(request: Request, session: SessionDep) -> None:
 
 def _identify_member(request: Request, session: Session, token: str) -> str | None:
     """The member the cookie names, with the header's counts; their CSRF binding, or None."""
-    # Who is asking is read in a plain BEGIN: a POST need not hold the write lock for it.
+    # Who is asking is read, then committed below: a POST need not hold the write lock for it.
     db.reads_only(session)
     found = accounts.member_for_token(session, token)
     binding = None
@@ -90,10 +90,8 @@ def _identify_member(request: Request, session: Session, token: str) -> str | No
         else:
             # The header's quiet count of the team's unread answers, read with the member.
             request.state.talk_unread = found.talk_unread
-    if request.method == "POST":
-        # A POST's reads end here: its write begins later, in a transaction of its own. A page reads
-        # on in this one (one BEGIN and COMMIT fewer); a page that writes commits its reads first.
-        session.commit()
+    # End the read transaction now, so a slow step later does not hold a lock.
+    session.commit()
     return binding
 
 
