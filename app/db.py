@@ -80,8 +80,8 @@ def make_engine(url: str) -> Engine:
                 # busy handler; the connection gives the turn back after its COMMIT or ROLLBACK.
                 dbapi_conn.take_turn(timeout=BUSY_TIMEOUT_S)
             try:
-                # Straight to the driver: through conn.exec_driver_sql a BEGIN cost 0.18M instructions,
-                # a twentieth of a short page. A failure is wrapped as SQLAlchemy wraps any other.
+                # Straight to the driver: through conn.exec_driver_sql a BEGIN cost 50-100k instructions
+                # more (1-4% of a short page). A failure is wrapped as SQLAlchemy wraps any other.
                 dbapi_conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             except BaseException as exc:
                 if immediate:
