@@ -1,11 +1,23 @@
 """Counting the SQL a piece of code sends: for the tests that hold a page to a fixed number of queries."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
 
 from app import db
+
+
+@contextmanager
+def listening(engine, listeners: list[tuple[str, Callable]]) -> Iterator[None]:
+    """The engine's events call these (name, function) pairs inside the block, and only there."""
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    try:
+        yield
+    finally:
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
 
 
 @contextmanager
@@ -25,13 +37,8 @@ def statements() -> Iterator[list[tuple[str, object]]]:
     listeners = [("before_cursor_execute", listener)]
     if db.is_sqlite(engine.url):
         listeners.append(("begin", began))
-    for name, fn in listeners:
-        event.listen(engine, name, fn)
-    try:
+    with listening(engine, listeners):
         yield seen
-    finally:
-        for name, fn in listeners:
-            event.remove(engine, name, fn)
 
 
 def count(call) -> int:

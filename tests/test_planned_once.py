@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from app import db
 from app.services import posting, reading
+from tests import queries
 from tests.factories import make_moderator, make_thread, make_user, opening_post, report
 from tests.http import csrf_of
 
@@ -48,13 +48,10 @@ def planned() -> Iterator[list[str]]:
             found.append(" ".join(sql.split()))
 
     listeners = [("checkout", checkout), ("before_cursor_execute", before), ("after_cursor_execute", after)]
-    for name, fn in listeners:
-        event.listen(engine, name, fn)
     try:
-        yield found
+        with queries.listening(engine, listeners):
+            yield found
     finally:
-        for name, fn in listeners:
-            event.remove(engine, name, fn)
         for dbapi_conn, record in watched:
             dbapi_conn.set_authorizer(None)
             record.info.pop("authorizer", None)
